@@ -1,0 +1,115 @@
+//! The campaign as a notice sees it: what to say, until when, which links.
+
+use crate::config::{Config, Secret};
+use crate::domain::countdown::{Countdown, Deadline};
+use crate::i18n::NoticeArgs;
+use crate::signing;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::Url;
+use std::collections::BTreeMap;
+
+/// Account-linking tokens stay valid this long after the deadline, so users
+/// who read the notice late can still recover their history.
+pub const LINK_TOKEN_GRACE: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+/// Everything needed to fill a notice's variables.
+#[derive(Clone, Debug)]
+pub struct Campaign {
+    pub service: String,
+    pub deadline: Deadline,
+    public_url: Url,
+    ios: String,
+    android: String,
+    web: String,
+    link_account: String,
+    vars: BTreeMap<String, String>,
+    signing_key: Secret,
+}
+
+impl Campaign {
+    pub fn from_config(config: &Config) -> Self {
+        let s = &config.settings;
+        Self {
+            service: s.campaign.service.clone(),
+            deadline: config.deadline.clone(),
+            public_url: config.public_url.clone(),
+            ios: s.links.ios.clone(),
+            android: s.links.android.clone(),
+            web: s.links.web.clone(),
+            link_account: s.links.link_account.clone(),
+            vars: s.campaign.vars.clone(),
+            signing_key: config.secrets.signing_key.clone(),
+        }
+    }
+
+    pub fn countdown_at(&self, now: Timestamp) -> Countdown {
+        self.deadline.countdown_at(now)
+    }
+
+    pub fn linking_enabled(&self) -> bool {
+        !self.link_account.is_empty()
+    }
+
+    /// The store page for the device a user agent names.
+    pub fn app_link_for(&self, user_agent: &str) -> &str {
+        if ["iPhone", "iPad", "iPod"]
+            .iter()
+            .any(|d| user_agent.contains(d))
+        {
+            &self.ios
+        } else if user_agent.contains("Android") {
+            &self.android
+        } else {
+            &self.web
+        }
+    }
+
+    /// The external account-linking URL a valid token redirects to.
+    pub fn link_account_target(&self, token: &str) -> String {
+        self.link_account.replace("{token}", token)
+    }
+
+    fn public(&self, path: &str) -> String {
+        format!("{}/{path}", self.public_url.as_str().trim_end_matches('/'))
+    }
+
+    /// The variables of a notice for one user: its own smart link and a
+    /// link token bound to the user and the business number.
+    pub fn notice_args(
+        &self,
+        countdown: Countdown,
+        notice_id: i64,
+        phone_number_id: &str,
+        user_key: &str,
+    ) -> NoticeArgs {
+        let key = self.signing_key.expose();
+        let code = signing::smart_link_code(key, notice_id);
+        let expires = (self.deadline.instant + LINK_TOKEN_GRACE).as_second();
+        let token = signing::link_token(key, phone_number_id, user_key, expires);
+        self.args(countdown, &code, &token)
+    }
+
+    /// The variables `sunset preview` shows: `PREVIEW` for code and token.
+    pub fn preview_args(&self, countdown: Countdown) -> NoticeArgs {
+        self.args(countdown, "PREVIEW", "PREVIEW")
+    }
+
+    fn args(&self, countdown: Countdown, code: &str, token: &str) -> NoticeArgs {
+        let last_day = (self.deadline.instant - SignedDuration::from_secs(1))
+            .to_zoned_datetime(self.deadline.time_zone.clone())
+            .date();
+        NoticeArgs {
+            service: self.service.clone(),
+            countdown,
+            last_day,
+            app_link: self.public(&format!("l/{code}")),
+            link_account: self
+                .linking_enabled()
+                .then(|| self.public(&format!("link/{token}"))),
+            ios: self.ios.clone(),
+            android: self.android.clone(),
+            web: self.web.clone(),
+            vars: self.vars.clone(),
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `sunset preview`: the exact text a user would get now.
+
+use crate::campaign::Campaign;
+use crate::config::Config;
+use crate::domain::countdown::{Countdown, Phase};
+use crate::domain::locale::LocaleChooser;
+use crate::domain::notice::NoticeKind;
+use crate::i18n::Localizer;
+use jiff::Timestamp;
+
+/// What to preview instead of the real countdown.
+#[derive(Clone, Copy, Debug)]
+pub enum Standing {
+    Now,
+    /// N ≥ 1: countdown with N days; 0: the final day.
+    Days(i64),
+    Phase(Phase),
+}
+
+/// Why a preview cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error("unknown locale `{asked}`; available: {available}")]
+    UnknownLocale { asked: String, available: String },
+    #[error(transparent)]
+    Render(#[from] crate::i18n::RenderError),
+}
+
+/// Renders the notice `text.body` for `locale` as it would be sent now.
+pub fn render(
+    config: &Config,
+    localizer: &Localizer,
+    locale: &str,
+    standing: Standing,
+) -> Result<String, PreviewError> {
+    let chooser = LocaleChooser::new(
+        localizer.locales(),
+        config.settings.campaign.default_locale.clone(),
+    );
+    let locale = chooser
+        .supported(locale)
+        .ok_or_else(|| PreviewError::UnknownLocale {
+            asked: locale.to_owned(),
+            available: localizer.locales().join(", "),
+        })?;
+    let campaign = Campaign::from_config(config);
+    let now = campaign.countdown_at(Timestamp::now());
+    let countdown = match standing {
+        Standing::Now => now,
+        Standing::Days(0) => Countdown {
+            phase: Phase::FinalDay,
+            days_left: 0,
+            hours_left: now.hours_left.clamp(1, 24),
+        },
+        Standing::Days(days) => Countdown {
+            phase: Phase::Countdown,
+            days_left: days,
+            hours_left: days * 24,
+        },
+        Standing::Phase(Phase::FinalDay) => Countdown {
+            phase: Phase::FinalDay,
+            days_left: 0,
+            hours_left: now.hours_left.clamp(1, 24),
+        },
+        Standing::Phase(phase) => Countdown {
+            phase,
+            days_left: now.days_left.max(1),
+            hours_left: 0,
+        },
+    };
+    Ok(localizer.render(
+        &locale,
+        NoticeKind::Notice,
+        &campaign.preview_args(countdown),
+    )?)
+}

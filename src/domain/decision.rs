@@ -1,0 +1,269 @@
+//! The reply policy: exactly one decision per inbound message.
+
+use super::countdown::Phase;
+use super::message::{InboundMessage, MessageKind};
+use jiff::{SignedDuration, Timestamp};
+use std::fmt;
+
+/// WhatsApp allows a free-form reply only within 24 hours of the user's
+/// latest message; past it the Graph API answers 131047.
+pub const REPLY_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+/// What was done with one inbound message. The order of the variants is the
+/// order in which they are tried: the first that applies wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// The message id was seen before (Meta retries, other boxes).
+    Duplicate,
+    /// Reactions, system messages, unsupported ones, groups, other numbers.
+    Ignored,
+    /// Older than the 24-hour window: a reply would fail.
+    Expired,
+    /// A stop, start or language keyword.
+    Keyword,
+    /// The user opted out earlier.
+    OptedOut,
+    /// The user tripped the flood breaker.
+    Suppressed,
+    /// A notice went out recently and nothing it said has changed.
+    Coalesced,
+    /// The notice is due.
+    Notified,
+}
+
+impl Decision {
+    pub const ALL: [Decision; 8] = [
+        Self::Duplicate,
+        Self::Ignored,
+        Self::Expired,
+        Self::Keyword,
+        Self::OptedOut,
+        Self::Suppressed,
+        Self::Coalesced,
+        Self::Notified,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Duplicate => "duplicate",
+            Self::Ignored => "ignored",
+            Self::Expired => "expired",
+            Self::Keyword => "keyword",
+            Self::OptedOut => "opted_out",
+            Self::Suppressed => "suppressed",
+            Self::Coalesced => "coalesced",
+            Self::Notified => "notified",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == raw)
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The last notice a user was sent, as far as coalescing cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastNotice {
+    pub at: Timestamp,
+    pub phase: Phase,
+    pub locale: String,
+}
+
+/// What is stored about the user at the moment the message is decided.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserState {
+    pub opted_out: bool,
+    pub last_notice: Option<LastNotice>,
+}
+
+/// Everything the decision depends on.
+pub struct Situation<'a> {
+    pub message: &'a InboundMessage,
+    pub seen_before: bool,
+    pub user: &'a UserState,
+    /// The phase and locale a notice sent now would have.
+    pub phase: Phase,
+    pub locale: &'a str,
+    pub now: Timestamp,
+}
+
+/// The campaign's reply settings.
+#[derive(Clone, Debug)]
+pub struct ReplyPolicy {
+    pub min_reply_interval: SignedDuration,
+    /// The business numbers answered for; empty means all of them.
+    pub answered_numbers: Vec<String>,
+}
+
+impl ReplyPolicy {
+    pub fn decide(&self, s: &Situation<'_>) -> Decision {
+        if s.seen_before {
+            return Decision::Duplicate;
+        }
+        if self.is_ignored(s.message) {
+            return Decision::Ignored;
+        }
+        if s.now.duration_since(s.message.sent_at) > REPLY_WINDOW {
+            return Decision::Expired;
+        }
+        if s.user.opted_out {
+            return Decision::OptedOut;
+        }
+        if self.is_coalesced(s) {
+            return Decision::Coalesced;
+        }
+        Decision::Notified
+    }
+
+    fn is_ignored(&self, message: &InboundMessage) -> bool {
+        let other_number = !self.answered_numbers.is_empty()
+            && !self.answered_numbers.contains(&message.phone_number_id);
+        message.kind != MessageKind::Conversational || message.in_group || other_number
+    }
+
+    /// A new phase or a new language is news worth a second notice.
+    fn is_coalesced(&self, s: &Situation<'_>) -> bool {
+        s.user.last_notice.as_ref().is_some_and(|last| {
+            s.now.duration_since(last.at) < self.min_reply_interval
+                && last.phase == s.phase
+                && last.locale == s.locale
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{UserRef, WaId};
+
+    fn message(kind: &str, sent_at: Timestamp) -> InboundMessage {
+        InboundMessage {
+            id: "wamid.1".into(),
+            phone_number_id: "100".into(),
+            from: UserRef::new(WaId::parse("15551234567"), None).unwrap(),
+            profile_name: None,
+            wire_type: kind.into(),
+            kind: MessageKind::from_wire_type(kind),
+            text: None,
+            sent_at,
+            in_group: false,
+            identity_change: None,
+        }
+    }
+
+    fn policy() -> ReplyPolicy {
+        ReplyPolicy {
+            min_reply_interval: SignedDuration::from_hours(1),
+            answered_numbers: vec![],
+        }
+    }
+
+    fn decide(
+        policy: &ReplyPolicy,
+        message: &InboundMessage,
+        user: &UserState,
+        now: Timestamp,
+    ) -> Decision {
+        policy.decide(&Situation {
+            message,
+            seen_before: false,
+            user,
+            phase: Phase::Countdown,
+            locale: "en",
+            now,
+        })
+    }
+
+    #[test]
+    fn the_first_rule_that_applies_wins() {
+        let now = Timestamp::now();
+        let fresh = UserState::default();
+        let old = now - SignedDuration::from_hours(48);
+        assert_eq!(
+            decide(&policy(), &message("reaction", old), &fresh, now),
+            Decision::Ignored
+        );
+        assert_eq!(
+            decide(&policy(), &message("text", old), &fresh, now),
+            Decision::Expired
+        );
+        assert_eq!(
+            decide(&policy(), &message("text", now), &fresh, now),
+            Decision::Notified
+        );
+        assert_eq!(
+            decide(&policy(), &message("a_type_from_2027", now), &fresh, now),
+            Decision::Notified
+        );
+        let opted_out = UserState {
+            opted_out: true,
+            ..UserState::default()
+        };
+        assert_eq!(
+            decide(&policy(), &message("text", now), &opted_out, now),
+            Decision::OptedOut
+        );
+    }
+
+    #[test]
+    fn a_recent_notice_coalesces_unless_phase_or_locale_changed() {
+        let now = Timestamp::now();
+        let recent = |phase, locale: &str| UserState {
+            opted_out: false,
+            last_notice: Some(LastNotice {
+                at: now - SignedDuration::from_mins(10),
+                phase,
+                locale: locale.into(),
+            }),
+        };
+        let text = message("text", now);
+        assert_eq!(
+            decide(&policy(), &text, &recent(Phase::Countdown, "en"), now),
+            Decision::Coalesced
+        );
+        assert_eq!(
+            decide(&policy(), &text, &recent(Phase::Countdown, "ar"), now),
+            Decision::Notified
+        );
+        assert_eq!(
+            decide(&policy(), &text, &recent(Phase::FinalDay, "en"), now),
+            Decision::Notified
+        );
+        let every_message = ReplyPolicy {
+            min_reply_interval: SignedDuration::ZERO,
+            ..policy()
+        };
+        assert_eq!(
+            decide(&every_message, &text, &recent(Phase::Countdown, "en"), now),
+            Decision::Notified
+        );
+    }
+
+    #[test]
+    fn numbers_outside_the_campaign_and_groups_are_ignored() {
+        let now = Timestamp::now();
+        let only_other = ReplyPolicy {
+            answered_numbers: vec!["999".into()],
+            ..policy()
+        };
+        let text = message("text", now);
+        assert_eq!(
+            decide(&only_other, &text, &UserState::default(), now),
+            Decision::Ignored
+        );
+        let group = InboundMessage {
+            in_group: true,
+            ..message("text", now)
+        };
+        assert_eq!(
+            decide(&policy(), &group, &UserState::default(), now),
+            Decision::Ignored
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Which language a user is answered in, and why.
+
+use super::ids::Country;
+use std::fmt;
+
+/// Why a locale was chosen, recorded with every inbound message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocaleSource {
+    Keyword,
+    Stored,
+    Text,
+    Country,
+    Default,
+}
+
+impl LocaleSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyword => "keyword",
+            Self::Stored => "stored",
+            Self::Text => "text",
+            Self::Country => "country",
+            Self::Default => "default",
+        }
+    }
+}
+
+impl fmt::Display for LocaleSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Picks a locale among those the campaign has, in the contract's order:
+/// the stored choice, the language of the text, the country, the default.
+#[derive(Clone, Debug)]
+pub struct LocaleChooser {
+    available: Vec<String>,
+    default: String,
+}
+
+impl LocaleChooser {
+    pub fn new(available: Vec<String>, default: String) -> Self {
+        Self { available, default }
+    }
+
+    pub fn default_locale(&self) -> &str {
+        &self.default
+    }
+
+    pub fn choose(
+        &self,
+        stored: Option<&str>,
+        text: Option<&str>,
+        country: Option<Country>,
+    ) -> (String, LocaleSource) {
+        let candidates = [
+            (
+                stored.and_then(|tag| self.supported(tag)),
+                LocaleSource::Stored,
+            ),
+            (
+                text.and_then(|t| language_of_text(t, country))
+                    .and_then(|lang| self.supported(lang)),
+                LocaleSource::Text,
+            ),
+            (
+                country
+                    .and_then(language_of_country)
+                    .and_then(|lang| self.supported(lang)),
+                LocaleSource::Country,
+            ),
+        ];
+        candidates
+            .into_iter()
+            .find_map(|(locale, source)| locale.map(|l| (l, source)))
+            .unwrap_or_else(|| (self.default.clone(), LocaleSource::Default))
+    }
+
+    /// The locale we have for a tag: the exact one, else the one with the
+    /// same language (pt → pt-BR, ar-EG → ar).
+    pub fn supported(&self, tag: &str) -> Option<String> {
+        let language = |t: &str| {
+            t.split(['-', '_'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        };
+        self.available
+            .iter()
+            .find(|have| have.eq_ignore_ascii_case(tag))
+            .or_else(|| {
+                self.available
+                    .iter()
+                    .find(|have| language(have) == language(tag))
+            })
+            .cloned()
+    }
+}
+
+/// The language a short text is written in, when its script settles it.
+/// Latin-script texts are left to the country: short greetings defeat guessing.
+pub fn language_of_text(text: &str, country: Option<Country>) -> Option<&'static str> {
+    let mut arabic_script = false;
+    let mut urdu_letters = false;
+    let mut persian_or_urdu_letters = false;
+    for c in text.chars() {
+        match c {
+            'ے' | 'ں' | 'ٹ' | 'ڈ' | 'ڑ' | 'ھ' | 'ہ' => urdu_letters = true,
+            'پ' | 'چ' | 'ژ' | 'گ' | 'ک' | 'ی' => persian_or_urdu_letters = true,
+            '\u{0900}'..='\u{097F}' => return Some("hi"),
+            '\u{0400}'..='\u{04FF}' => return Some("ru"),
+            _ => {}
+        }
+        arabic_script |= matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+            && c.is_alphabetic();
+    }
+    let urdu_country = country.is_some_and(|c| matches!(c.as_str(), "PK" | "IN"));
+    match (arabic_script, urdu_letters, persian_or_urdu_letters) {
+        (true, true, _) => Some("ur"),
+        (true, false, true) if urdu_country => Some("ur"),
+        (true, false, true) => Some("fa"),
+        (true, false, false) => Some("ar"),
+        _ => None,
+    }
+}
+
+/// The language most users of a country read: a product table, not CLDR's
+/// likely subtags (which say Wolof for Senegal, where notices go in French).
+pub fn language_of_country(country: Country) -> Option<&'static str> {
+    let language = match country.as_str() {
+        "AE" | "BH" | "DZ" | "EG" | "IQ" | "JO" | "KW" | "LB" | "LY" | "MA" | "OM" | "PS"
+        | "QA" | "SA" | "SD" | "SY" | "TN" | "YE" | "MR" => "ar",
+        "AR" | "BO" | "CL" | "CO" | "CR" | "CU" | "DO" | "EC" | "ES" | "GT" | "HN" | "MX"
+        | "NI" | "PA" | "PE" | "PR" | "PY" | "SV" | "UY" | "VE" | "GQ" => "es",
+        "BR" | "PT" | "AO" | "MZ" | "CV" | "GW" | "ST" | "TL" => "pt",
+        "FR" | "BE" | "LU" | "MC" | "SN" | "CI" | "ML" | "BF" | "NE" | "TG" | "BJ" | "GN"
+        | "CM" | "GA" | "CG" | "CD" | "MG" | "HT" | "RE" => "fr",
+        "DE" | "AT" | "LI" | "CH" => "de",
+        "IT" | "SM" | "VA" => "it",
+        "IN" => "hi",
+        "PK" => "ur",
+        "IR" | "AF" => "fa",
+        "ID" => "id",
+        "TR" => "tr",
+        "RU" | "BY" | "KZ" | "KG" => "ru",
+        "US" | "GB" | "IE" | "AU" | "NZ" | "CA" | "NG" | "GH" | "KE" | "ZA" | "JM" | "SG"
+        | "PH" => "en",
+        _ => return None,
+    };
+    Some(language)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chooser() -> LocaleChooser {
+        LocaleChooser::new(vec!["en".into(), "ar".into(), "pt-BR".into()], "en".into())
+    }
+
+    fn country(code: &str) -> Option<Country> {
+        Country::parse(code)
+    }
+
+    #[test]
+    fn the_stored_choice_comes_first() {
+        let picked = chooser().choose(Some("en"), Some("مرحبا"), country("EG"));
+        assert_eq!(picked, ("en".into(), LocaleSource::Stored));
+    }
+
+    #[test]
+    fn arabic_script_means_arabic_but_urdu_and_persian_letters_do_not() {
+        assert_eq!(
+            chooser().choose(None, Some("مرحبا"), country("US")),
+            ("ar".into(), LocaleSource::Text)
+        );
+        assert_eq!(language_of_text("آپ کیسے ہیں", country("PK")), Some("ur"));
+        assert_eq!(language_of_text("سلام، چطوری؟", country("IR")), Some("fa"));
+        assert_eq!(language_of_text("ok 👍 123", country("EG")), None);
+    }
+
+    #[test]
+    fn the_country_decides_when_the_text_does_not() {
+        assert_eq!(
+            chooser().choose(None, Some("👍"), country("EG")),
+            ("ar".into(), LocaleSource::Country)
+        );
+        assert_eq!(
+            chooser().choose(None, Some("oi"), country("BR")),
+            ("pt-BR".into(), LocaleSource::Country)
+        );
+        assert_eq!(
+            chooser().choose(None, Some("hallo"), country("DE")),
+            ("en".into(), LocaleSource::Default)
+        );
+    }
+
+    #[test]
+    fn a_language_we_have_in_one_form_maps_to_it() {
+        assert_eq!(chooser().supported("pt").as_deref(), Some("pt-BR"));
+        assert_eq!(chooser().supported("ar-EG").as_deref(), Some("ar"));
+        assert_eq!(chooser().supported("de"), None);
+    }
+}

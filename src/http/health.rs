@@ -1,0 +1,48 @@
+//! `/healthz` for operators, `/readyz` for load balancers.
+
+use super::AppState;
+use actix_web::{HttpResponse, web};
+use jiff::Timestamp;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+
+/// 200 while the process lives, with what an operator wants to know.
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let paused = state.store.paused_numbers().await.unwrap_or_default();
+    let queue = state.store.queue_stats(Timestamp::now()).await.ok();
+    let counters = &state.intake.counters;
+    HttpResponse::Ok().json(json!({
+        "status": "ok",
+        "mode": if state.live { "live" } else { "dry_run" },
+        "sender": {
+            "state": if paused.is_empty() { "running" } else { "paused" },
+            "paused_numbers": paused.iter().map(|p| json!({
+                "phone_number_id": p.phone_number_id,
+                "error_code": p.error_code,
+                "reason": p.reason,
+                "since": p.paused_at.to_string(),
+                "next_probe_at": p.next_probe_at.to_string(),
+            })).collect::<Vec<_>>(),
+        },
+        "locales": { "version": state.localizer.version(), "available": state.localizer.locales() },
+        "queue": queue.map(|q| json!({ "depth": q.depth, "oldest_age_seconds": q.oldest_age.as_secs() })),
+        "webhooks": {
+            "duplicates": counters.duplicates.load(Ordering::Relaxed),
+            "quarantined": counters.quarantined.load(Ordering::Relaxed),
+            "unknown_statuses": counters.unknown_statuses.load(Ordering::Relaxed),
+        },
+    }))
+}
+
+/// 200 when webhooks can be accepted: the database answers. Nothing else
+/// (a paused sender, a refused locale file) takes a box out of rotation.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.store.ping().await {
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Err(error) => {
+            tracing::error!(error = %error, "not ready: database unreachable");
+            HttpResponse::ServiceUnavailable()
+                .json(json!({ "status": "unavailable", "detail": "database unreachable" }))
+        }
+    }
+}

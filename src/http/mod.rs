@@ -1,0 +1,47 @@
+//! The HTTP surface: one route table and thin handlers.
+
+mod error;
+mod health;
+mod links;
+pub mod payload;
+mod webhook;
+
+pub use error::ApiError;
+
+use crate::campaign::Campaign;
+use crate::config::Secret;
+use crate::i18n::Localizer;
+use crate::intake::Intake;
+use crate::store::Store;
+use actix_web::{guard, web};
+use std::sync::Arc;
+
+/// Meta sends webhook bodies of up to 3 MB.
+pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
+
+/// What the handlers share.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub intake: Intake,
+    pub campaign: Arc<Campaign>,
+    pub localizer: Arc<Localizer>,
+    pub app_secret: Secret,
+    pub verify_token: Option<Secret>,
+    pub signing_key: Secret,
+    pub live: bool,
+}
+
+/// Every route of the service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/webhook", web::get().to(webhook::verify_subscription))
+        .route("/webhook", web::post().to(webhook::receive_webhook))
+        .route(
+            "/l/{code}",
+            web::route()
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .to(links::smart_link),
+        )
+        .route("/link/{token}", web::get().to(links::account_link))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz));
+}

@@ -1,0 +1,248 @@
+//! The webhook wire format (`*Payload`) and its translation into domain
+//! messages and delivery reports. Every entry, change, message and status
+//! of a batch is read; unknown fields and message types are not errors.
+
+use crate::domain::ids::{Bsuid, UserRef, WaId};
+use crate::domain::message::{IdentityChange, InboundMessage, MessageKind};
+use crate::domain::notice::NoticeStatus;
+use crate::intake::WebhookBatch;
+use crate::store::{ErrorInfo, StatusUpdate};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct WebhookPayload {
+    object: String,
+    entry: Vec<EntryPayload>,
+}
+
+#[derive(Deserialize)]
+struct EntryPayload {
+    #[serde(default)]
+    changes: Vec<ChangePayload>,
+}
+
+#[derive(Deserialize)]
+struct ChangePayload {
+    field: String,
+    value: Value,
+}
+
+#[derive(Deserialize)]
+struct MessagesValuePayload {
+    metadata: MetadataPayload,
+    #[serde(default)]
+    contacts: Vec<ContactPayload>,
+    #[serde(default)]
+    messages: Vec<Value>,
+    #[serde(default)]
+    statuses: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct MetadataPayload {
+    phone_number_id: String,
+}
+
+#[derive(Deserialize)]
+struct ContactPayload {
+    #[serde(default)]
+    wa_id: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    profile: Option<ProfilePayload>,
+}
+
+#[derive(Deserialize)]
+struct ProfilePayload {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MessagePayload {
+    id: String,
+    timestamp: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    from_user_id: Option<String>,
+    #[serde(default)]
+    group_id: Option<String>,
+    #[serde(default)]
+    text: Option<TextPayload>,
+    #[serde(default)]
+    system: Option<SystemPayload>,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct TextPayload {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct SystemPayload {
+    #[serde(default)]
+    wa_id: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatusPayload {
+    id: String,
+    status: String,
+    timestamp: String,
+    #[serde(default)]
+    biz_opaque_callback_data: Option<String>,
+    #[serde(default)]
+    errors: Vec<StatusErrorPayload>,
+}
+
+#[derive(Deserialize)]
+struct StatusErrorPayload {
+    code: i64,
+    #[serde(default)]
+    title: String,
+}
+
+/// Reads a signed JSON body. Whatever cannot be understood is named in
+/// `problems`, and the rest is still processed.
+pub fn read_batch(body: Value) -> WebhookBatch {
+    let mut batch = WebhookBatch::default();
+    let payload: WebhookPayload = match serde_json::from_value(body) {
+        Ok(p) => p,
+        Err(e) => {
+            batch.problems.push(format!("not a webhook envelope: {e}"));
+            return batch;
+        }
+    };
+    if payload.object != "whatsapp_business_account" {
+        batch.problems.push(format!(
+            "object `{}` is not whatsapp_business_account",
+            payload.object
+        ));
+        return batch;
+    }
+    for change in payload.entry.into_iter().flat_map(|e| e.changes) {
+        if change.field != "messages" {
+            batch
+                .problems
+                .push(format!("change field `{}` is not handled", change.field));
+            continue;
+        }
+        match serde_json::from_value::<MessagesValuePayload>(change.value) {
+            Ok(value) => read_value(value, &mut batch),
+            Err(e) => batch.problems.push(format!("messages change: {e}")),
+        }
+    }
+    batch
+}
+
+fn read_value(value: MessagesValuePayload, batch: &mut WebhookBatch) {
+    let number = value.metadata.phone_number_id;
+    for raw in value.messages {
+        match serde_json::from_value::<MessagePayload>(raw) {
+            Ok(message) => match to_message(message, &number, &value.contacts) {
+                Ok(message) => batch.messages.push(message),
+                Err(problem) => batch.problems.push(problem),
+            },
+            Err(e) => batch.problems.push(format!("message: {e}")),
+        }
+    }
+    for raw in value.statuses {
+        match serde_json::from_value::<StatusPayload>(raw)
+            .map_err(|e| e.to_string())
+            .and_then(to_status)
+        {
+            Ok(Some(status)) => batch.statuses.push(status),
+            // `sent` reports before our own record, `deleted`, `warning`…: nothing to move.
+            Ok(None) => {}
+            Err(problem) => batch.problems.push(format!("status: {problem}")),
+        }
+    }
+}
+
+fn to_message(
+    m: MessagePayload,
+    number: &str,
+    contacts: &[ContactPayload],
+) -> Result<InboundMessage, String> {
+    let sent_at =
+        parse_timestamp(&m.timestamp).ok_or_else(|| format!("message {}: bad timestamp", m.id))?;
+    let wa_id = m.from.as_deref().and_then(WaId::parse);
+    let bsuid = m.from_user_id.as_deref().and_then(Bsuid::parse);
+    // The contacts block pairs the phone with the BSUID when the message
+    // carries only one of them.
+    let contact = contacts.iter().find(|c| {
+        (m.from.is_some() && c.wa_id == m.from)
+            || (m.from_user_id.is_some() && c.user_id == m.from_user_id)
+    });
+    let bsuid = bsuid.or_else(|| {
+        contact
+            .and_then(|c| c.user_id.as_deref())
+            .and_then(Bsuid::parse)
+    });
+    let wa_id = wa_id.or_else(|| {
+        contact
+            .and_then(|c| c.wa_id.as_deref())
+            .and_then(WaId::parse)
+    });
+    let from = UserRef::new(wa_id, bsuid)
+        .ok_or_else(|| format!("message {}: no valid sender id", m.id))?;
+    let identity_change = m.system.as_ref().map(|s| IdentityChange {
+        new_wa_id: s.wa_id.as_deref().and_then(WaId::parse),
+        new_bsuid: s.user_id.as_deref().and_then(Bsuid::parse),
+    });
+    let text = m.text.map(|t| t.body).or_else(|| caption(&m.kind, &m.rest));
+    Ok(InboundMessage {
+        id: m.id,
+        phone_number_id: number.to_owned(),
+        from,
+        profile_name: contact
+            .and_then(|c| c.profile.as_ref())
+            .and_then(|p| p.name.clone()),
+        kind: MessageKind::from_wire_type(&m.kind),
+        wire_type: m.kind,
+        text,
+        sent_at,
+        in_group: m.group_id.is_some(),
+        identity_change,
+    })
+}
+
+/// Media captions count as text for the language.
+fn caption(kind: &str, rest: &serde_json::Map<String, Value>) -> Option<String> {
+    rest.get(kind)?.get("caption")?.as_str().map(str::to_owned)
+}
+
+fn to_status(s: StatusPayload) -> Result<Option<StatusUpdate>, String> {
+    let status = match s.status.as_str() {
+        "sent" => NoticeStatus::Sent,
+        "delivered" => NoticeStatus::Delivered,
+        "read" => NoticeStatus::Read,
+        "failed" => NoticeStatus::Failed,
+        _ => return Ok(None),
+    };
+    let at = parse_timestamp(&s.timestamp).ok_or_else(|| format!("{}: bad timestamp", s.id))?;
+    Ok(Some(StatusUpdate {
+        outbound_message_id: s.id,
+        notice_id: s.biz_opaque_callback_data.and_then(|d| d.parse().ok()),
+        status,
+        at,
+        error: s.errors.into_iter().next().map(|e| ErrorInfo {
+            code: e.code,
+            title: e.title,
+        }),
+    }))
+}
+
+fn parse_timestamp(raw: &str) -> Option<Timestamp> {
+    Timestamp::from_second(raw.trim().parse().ok()?).ok()
+}

@@ -1,0 +1,344 @@
+//! Loading, checking and rendering one set of locale files.
+
+use super::{MAX_BODY_CHARS, NoticeArgs, REQUIRED_MESSAGES, RenderError, format, message_id};
+use crate::domain::countdown::{Countdown, Phase};
+use crate::domain::notice::NoticeKind;
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use icu_plurals::{PluralCategory, PluralRules};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use unic_langid::LanguageIdentifier;
+
+type Bundle = FluentBundle<FluentResource>;
+
+/// One thing wrong with a locale file, as `file:line: problem`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocaleProblem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub problem: String,
+}
+
+impl fmt::Display for LocaleProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.problem)
+    }
+}
+
+/// A checked set of locales, ready to render.
+pub struct Localizer {
+    bundles: BTreeMap<String, Bundle>,
+    version: String,
+}
+
+impl fmt::Debug for Localizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Localizer")
+            .field("locales", &self.bundles.keys().collect::<Vec<_>>())
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+impl Localizer {
+    /// Loads every `<dir>/<tag>/sunset.ftl`. Any syntax error, missing
+    /// message or message that fails to render refuses the whole set.
+    pub fn load(dir: &Path) -> Result<Self, Vec<LocaleProblem>> {
+        let problem = |file: &Path, line, problem: String| LocaleProblem {
+            file: file.to_owned(),
+            line,
+            problem,
+        };
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            vec![problem(
+                dir,
+                0,
+                format!("cannot read the locale folder: {e}"),
+            )]
+        })?;
+        let mut files: Vec<(String, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join("sunset.ftl").is_file())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.path().join("sunset.ftl"),
+                )
+            })
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(vec![problem(dir, 0, "no <locale>/sunset.ftl files".into())]);
+        }
+        let mut problems = vec![];
+        let mut bundles = BTreeMap::new();
+        let mut hasher = Sha256::new();
+        for (tag, file) in &files {
+            let source = match std::fs::read_to_string(file) {
+                Ok(source) => source,
+                Err(e) => {
+                    problems.push(problem(file, 0, format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            hasher.update(tag.as_bytes());
+            hasher.update(source.as_bytes());
+            match build_bundle(tag, file, source) {
+                Ok(bundle) => {
+                    bundles.insert(tag.clone(), bundle);
+                }
+                Err(mut found) => problems.append(&mut found),
+            }
+        }
+        let localizer = Self {
+            bundles,
+            version: hex::encode(&hasher.finalize()[..6]),
+        };
+        for (tag, file) in &files {
+            if localizer.bundles.contains_key(tag) {
+                problems.extend(localizer.check_renders(tag, file));
+            }
+        }
+        if problems.is_empty() {
+            Ok(localizer)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The locale tags loaded, e.g. `["ar", "en"]`.
+    pub fn locales(&self) -> Vec<String> {
+        self.bundles.keys().cloned().collect()
+    }
+
+    /// A short hash of the files: the template version recorded with each notice.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The text of a notice, exactly as it will be sent.
+    pub fn render(
+        &self,
+        locale: &str,
+        kind: NoticeKind,
+        args: &NoticeArgs,
+    ) -> Result<String, RenderError> {
+        let id = message_id(kind, args.countdown.phase);
+        let text = self.format(locale, id, &fluent_args(locale, args))?;
+        let chars = text.chars().count();
+        if chars > MAX_BODY_CHARS {
+            return Err(RenderError::TooLong {
+                locale: locale.into(),
+                id: id.into(),
+                chars,
+            });
+        }
+        Ok(text)
+    }
+
+    fn format(&self, locale: &str, id: &str, args: &FluentArgs) -> Result<String, RenderError> {
+        let bundle = self
+            .bundles
+            .get(locale)
+            .ok_or_else(|| RenderError::UnknownLocale(locale.into()))?;
+        let pattern = bundle
+            .get_message(id)
+            .and_then(|m| m.value())
+            .ok_or_else(|| RenderError::MissingMessage {
+                locale: locale.into(),
+                id: id.into(),
+            })?;
+        let mut errors = vec![];
+        let text = bundle.format_pattern(pattern, Some(args), &mut errors);
+        // Fluent reports a missing variable only here, after quietly
+        // rendering `{$name}`: such a text must never go out.
+        if !errors.is_empty() {
+            let problems = errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(RenderError::Broken {
+                locale: locale.into(),
+                id: id.into(),
+                problems,
+            });
+        }
+        Ok(text.trim().to_owned())
+    }
+
+    /// Renders every message of a locale with sample values.
+    fn check_renders(&self, tag: &str, file: &Path) -> Vec<LocaleProblem> {
+        let bundle = &self.bundles[tag];
+        let mut problems: Vec<LocaleProblem> = REQUIRED_MESSAGES
+            .iter()
+            .filter(|id| bundle.get_message(id).and_then(|m| m.value()).is_none())
+            .map(|id| LocaleProblem {
+                file: file.to_owned(),
+                line: 1,
+                problem: format!("message `{id}` is missing"),
+            })
+            .collect();
+        if !problems.is_empty() {
+            return problems;
+        }
+        let samples = [
+            (Phase::Countdown, 3),
+            (Phase::Countdown, 1),
+            (Phase::FinalDay, 0),
+            (Phase::Ended, 0),
+        ];
+        for kind in [
+            NoticeKind::Notice,
+            NoticeKind::StopConfirmation,
+            NoticeKind::StartConfirmation,
+        ] {
+            for (phase, days) in samples {
+                for linking in [true, false] {
+                    let args = NoticeArgs::sample(
+                        Countdown {
+                            phase,
+                            days_left: days,
+                            hours_left: 5,
+                        },
+                        linking,
+                    );
+                    if let Err(e) = self.render(tag, kind, &args) {
+                        let id = message_id(kind, phase);
+                        problems.push(LocaleProblem {
+                            file: file.to_owned(),
+                            line: line_of_message(bundle_source_hint(file), id),
+                            problem: e.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        problems.dedup();
+        problems
+    }
+}
+
+impl NoticeArgs {
+    /// Values for checks and previews.
+    pub fn sample(countdown: Countdown, linking: bool) -> Self {
+        Self {
+            service: "Acme Assistant".into(),
+            countdown,
+            last_day: jiff::civil::date(2027, 6, 30),
+            app_link: "https://example.com/l/PREVIEW".into(),
+            link_account: linking.then(|| "https://example.com/link/PREVIEW".into()),
+            ios: "https://apps.apple.com/app/id000000000".into(),
+            android: "https://play.google.com/store/apps/details?id=com.example".into(),
+            web: "https://example.com/app".into(),
+            vars: BTreeMap::new(),
+        }
+    }
+}
+
+fn fluent_args(locale: &str, args: &NoticeArgs) -> FluentArgs<'static> {
+    let mut out = FluentArgs::new();
+    for (key, value) in &args.vars {
+        out.set(key.clone(), value.clone());
+    }
+    out.set("service", args.service.clone());
+    out.set("days", args.countdown.days_left);
+    out.set("hours", args.countdown.hours_left);
+    out.set("deadline", format::long_date(locale, args.last_day));
+    out.set("app_link", args.app_link.clone());
+    out.set("ios", args.ios.clone());
+    out.set("android", args.android.clone());
+    out.set("web", args.web.clone());
+    out.set(
+        "linking",
+        if args.link_account.is_some() {
+            "on"
+        } else {
+            "off"
+        },
+    );
+    if let Some(link) = &args.link_account {
+        out.set("link_account", link.clone());
+    }
+    out
+}
+
+fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<LocaleProblem>> {
+    let at = |line, problem: String| LocaleProblem {
+        file: file.to_owned(),
+        line,
+        problem,
+    };
+    let langid: LanguageIdentifier = tag
+        .parse()
+        .map_err(|_| vec![at(0, format!("`{tag}` is not a locale tag (folder name)"))])?;
+    let resource = match FluentResource::try_new(source) {
+        Ok(resource) => resource,
+        // A partial resource with errors is still broken: refuse it whole.
+        Err((resource, errors)) => {
+            return Err(errors
+                .iter()
+                .map(|e| at(line_at(resource.source(), e.pos.start), e.kind.to_string()))
+                .collect());
+        }
+    };
+    let mut bundle = Bundle::new_concurrent(vec![langid]);
+    bundle.set_use_isolating(false);
+    let rules = plural_rules(tag).map_err(|p| vec![at(0, p)])?;
+    bundle
+        .add_function("PLURAL", move |positional, _named| {
+            plural_category(&rules, positional)
+        })
+        .map_err(|e| vec![at(0, e.to_string())])?;
+    bundle.add_resource(resource).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| at(0, e.to_string()))
+            .collect::<Vec<_>>()
+    })?;
+    Ok(bundle)
+}
+
+fn plural_rules(tag: &str) -> Result<PluralRules, String> {
+    let locale = icu_locale_core::Locale::try_from_str(tag).map_err(|e| format!("`{tag}`: {e}"))?;
+    PluralRules::try_new_cardinal((&locale).into())
+        .map_err(|e| format!("no plural rules for `{tag}`: {e}"))
+}
+
+/// `PLURAL($days)`: the CLDR cardinal category (zero, one, two, few, many,
+/// other) from ICU4X, which carries current CLDR data.
+fn plural_category<'a>(rules: &PluralRules, positional: &[FluentValue<'a>]) -> FluentValue<'a> {
+    let Some(FluentValue::Number(number)) = positional.first() else {
+        return FluentValue::Error;
+    };
+    let category = match rules.category_for(number.value.max(0.0) as u64) {
+        PluralCategory::Zero => "zero",
+        PluralCategory::One => "one",
+        PluralCategory::Two => "two",
+        PluralCategory::Few => "few",
+        PluralCategory::Many => "many",
+        PluralCategory::Other => "other",
+    };
+    FluentValue::String(category.into())
+}
+
+fn line_at(source: &str, byte: usize) -> usize {
+    source
+        .get(..byte)
+        .map_or(1, |before| before.matches('\n').count() + 1)
+}
+
+fn bundle_source_hint(file: &Path) -> String {
+    std::fs::read_to_string(file).unwrap_or_default()
+}
+
+/// The line a message starts on, for pointing at it in a report.
+fn line_of_message(source: String, id: &str) -> usize {
+    source
+        .lines()
+        .position(|line| line.split('=').next().is_some_and(|head| head.trim() == id))
+        .map_or(1, |i| i + 1)
+}

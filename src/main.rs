@@ -1,0 +1,199 @@
+//! The `sunset` command line.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use sunset::commands::preview::{self, PreviewError, Standing};
+use sunset::commands::simulate::{self, SimulatedMessage};
+use sunset::config::Config;
+use sunset::domain::countdown::Phase;
+use sunset::startup::{self, Application};
+use sunset::store::{PausedNumber, Store};
+
+/// Answers every WhatsApp message with a localized shutdown notice, counts
+/// down to the deadline and logs what happened to each notice.
+#[derive(Parser)]
+#[command(name = "sunset", version, about, long_about = None)]
+struct Cli {
+    /// The settings file.
+    #[arg(
+        long,
+        global = true,
+        env = "SUNSET_CONFIG",
+        default_value = "sunset.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve webhooks and send notices (dry-run without SUNSET_ACCESS_TOKEN).
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Post a signed test webhook to a running service and show what it did.
+    Simulate {
+        /// The sender: a phone number in digits (201001234567) or a BSUID (EG.…).
+        #[arg(long)]
+        from: String,
+        /// The message text (the caption for image, video and document).
+        #[arg(long)]
+        text: Option<String>,
+        /// The WhatsApp message type: text, image, audio, video, document, reaction, …
+        #[arg(long = "type", default_value = "text")]
+        kind: String,
+        /// The business number written to; defaults to the first of whatsapp.phone_number_ids.
+        #[arg(long)]
+        to: Option<String>,
+        /// The service's base URL; defaults to http://<server.bind>.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Print the exact text a user would receive now.
+    Preview {
+        /// The locale, e.g. en, ar, pt-BR.
+        #[arg(long)]
+        locale: String,
+        /// Pretend this many days are left (0: the final day).
+        #[arg(long, conflicts_with = "phase")]
+        days: Option<u32>,
+        /// Pretend the campaign is in this phase: countdown, final_day or ended.
+        #[arg(long, value_parser = parse_phase)]
+        phase: Option<Phase>,
+        /// The user's country (ISO code), for regional digits.
+        #[arg(long)]
+        country: Option<String>,
+    },
+    /// Stop sending to every number (webhooks are still taken and queued).
+    Pause,
+    /// Restart sending: lifts the operator's pause and every paused number.
+    Resume,
+}
+
+fn parse_phase(raw: &str) -> Result<Phase, String> {
+    Phase::parse(raw).ok_or_else(|| "expected countdown, final_day or ended".into())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    sunset::telemetry::init();
+    let cli = Cli::parse();
+    let config = match Config::load(&cli.config) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("sunset: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match run(cli.command, config).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("sunset: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve => {
+            for warning in config.warnings() {
+                tracing::warn!("{warning}");
+            }
+            let app = Application::build(&config).await?;
+            tracing::info!(
+                port = app.port(),
+                live = config.secrets.is_live(),
+                "sunset is serving"
+            );
+            app.run_until_stopped(true).await?;
+        }
+        Command::Migrate => {
+            startup::open_store(&config.settings.server.database_url).await?;
+            println!(
+                "database is up to date: {}",
+                config.settings.server.database_url
+            );
+        }
+        Command::Simulate {
+            from,
+            text,
+            kind,
+            to,
+            url,
+        } => {
+            let store = startup::open_store(&config.settings.server.database_url).await?;
+            let phone_number_id = to
+                .or_else(|| config.settings.whatsapp.phone_number_ids.first().cloned())
+                .unwrap_or_else(|| "100000000000001".into());
+            let url = url.unwrap_or_else(|| format!("http://{}", config.bind));
+            let message = SimulatedMessage {
+                from,
+                text,
+                kind,
+                phone_number_id,
+            };
+            let entry = simulate::run(&config, store.as_ref(), &url, &message).await?;
+            print_entry(&entry);
+        }
+        Command::Preview {
+            locale,
+            days,
+            phase,
+            country: _,
+        } => {
+            let localizer = startup::load_localizer(&config)?;
+            let standing = match (days, phase) {
+                (Some(days), _) => Standing::Days(i64::from(days)),
+                (None, Some(phase)) => Standing::Phase(phase),
+                (None, None) => Standing::Now,
+            };
+            match preview::render(&config, &localizer, &locale, standing) {
+                Ok(text) => println!("{text}"),
+                Err(error @ PreviewError::UnknownLocale { .. }) => {
+                    eprintln!("sunset: {error}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Command::Pause => {
+            let store = startup::open_store(&config.settings.server.database_url).await?;
+            store
+                .pause_number(&PausedNumber::operator_pause(jiff::Timestamp::now()))
+                .await?;
+            println!(
+                "sending paused on every box; webhooks are still taken and queued. `sunset resume` restarts it."
+            );
+        }
+        Command::Resume => {
+            let store: std::sync::Arc<dyn Store> =
+                startup::open_store(&config.settings.server.database_url).await?;
+            let resumed = store.resume_numbers(None).await?;
+            println!("sending resumed ({resumed} pause(s) lifted)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_entry(entry: &sunset::store::LogEntry) {
+    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    println!(
+        "message   {} ({}, from {})",
+        entry.inbound_message_id, entry.inbound_type, entry.pseudonym
+    );
+    println!("decision  {}", entry.decision);
+    println!("locale    {} ({})", entry.locale, entry.locale_source);
+    println!("status    {}", or_none(&entry.status));
+    if let (Some(phase), Some(days)) = (&entry.phase, entry.days_left) {
+        println!("phase     {phase}, {days} day(s) left");
+    }
+    if let (Some(code), Some(title)) = (entry.error_code, &entry.error_title) {
+        println!("error     {code} {title}");
+    }
+    if let Some(body) = &entry.body {
+        println!("notice:\n{body}");
+    }
+}

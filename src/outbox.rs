@@ -1,0 +1,321 @@
+//! The sender: claims due notices, renders them at send time, posts them to
+//! the Graph API within the rate limit, and records what happened.
+
+use crate::campaign::Campaign;
+use crate::domain::decision::REPLY_WINDOW;
+use crate::graph_api::{ErrorAction, GraphClient, GraphError, Recipient};
+use crate::i18n::Localizer;
+use crate::store::{
+    ALL_NUMBERS, AttemptOutcome, DueNotice, ErrorInfo, PausedNumber, Rendered, Store,
+};
+use futures_util::StreamExt;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+/// A claim lasts far longer than one HTTP call (15 s at most), so only a
+/// box that died mid-send lets a notice go back to the queue.
+pub const LEASE: SignedDuration = SignedDuration::from_mins(2);
+/// A paused number is probed this often.
+pub const PROBE_INTERVAL: SignedDuration = SignedDuration::from_mins(5);
+/// After a 131048 the number sends at half speed this long.
+const SLOWDOWN: SignedDuration = SignedDuration::from_mins(15);
+const MAX_BACKOFF: SignedDuration = SignedDuration::from_mins(10);
+const BATCH: u32 = 64;
+const CONCURRENCY: usize = 32;
+
+/// Live sending, or dry-run.
+#[derive(Clone, Debug)]
+pub enum Delivery {
+    /// Everything but the HTTP call.
+    DryRun,
+    /// Real sends; with test recipients, only to them (others are dry-run).
+    Live {
+        client: GraphClient,
+        test_recipients: Vec<String>,
+    },
+}
+
+/// The notice sender. One per box; many boxes share the work through leases.
+pub struct Outbox {
+    store: Arc<dyn Store>,
+    delivery: Delivery,
+    localizer: Arc<Localizer>,
+    campaign: Arc<Campaign>,
+    limiter: DefaultKeyedRateLimiter<String>,
+    slowed_until: Mutex<HashMap<String, Timestamp>>,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(
+        store: Arc<dyn Store>,
+        delivery: Delivery,
+        localizer: Arc<Localizer>,
+        campaign: Arc<Campaign>,
+        messages_per_second: u32,
+    ) -> Self {
+        let rate = NonZeroU32::new(messages_per_second).unwrap_or(NonZeroU32::MIN);
+        // A burst of one spaces sends evenly: never over the limit in any second.
+        let quota = Quota::per_second(rate).allow_burst(NonZeroU32::MIN);
+        Self {
+            store,
+            delivery,
+            localizer,
+            campaign,
+            limiter: RateLimiter::keyed(quota),
+            slowed_until: Mutex::new(HashMap::new()),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Rings when new notices are queued, so the sender need not poll fast.
+    pub fn waker(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// One round: probe paused numbers, claim due notices and attempt each.
+    /// Returns how many notices were attempted.
+    pub async fn step(&self, now: Timestamp) -> anyhow::Result<usize> {
+        self.probe_paused_numbers(now).await?;
+        let due = self.store.claim_due_notices(now, LEASE, BATCH).await?;
+        let count = due.len();
+        futures_util::stream::iter(due)
+            .for_each_concurrent(CONCURRENCY, |notice| async move {
+                let id = notice.id;
+                if let Err(error) = self.attempt(notice, now).await {
+                    tracing::error!(notice_id = id, error = %error, "could not record a send attempt; the lease will expire and it is retried");
+                }
+            })
+            .await;
+        Ok(count)
+    }
+
+    /// Runs until the task is dropped: steps while there is work, then
+    /// waits for a wake-up or a short tick (retries fall due by time).
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            match self.step(Timestamp::now()).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(error) => tracing::error!(error = %error, "sender round failed"),
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            }
+        }
+    }
+
+    async fn attempt(&self, notice: DueNotice, now: Timestamp) -> anyhow::Result<()> {
+        let window_closes = notice.last_message_at + REPLY_WINDOW;
+        if now >= window_closes {
+            tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "24-hour window closed before sending: expired");
+            return self.finish(&notice, AttemptOutcome::Expired, now).await;
+        }
+        let rendered = match self.render(&notice, now) {
+            Ok(rendered) => rendered,
+            Err(error) => {
+                tracing::error!(notice_id = notice.id, error = %error, "notice cannot be rendered; retrying later");
+                let retry = AttemptOutcome::Retry {
+                    at: now + SignedDuration::from_mins(1),
+                    error: None,
+                };
+                return self.finish(&notice, retry, now).await;
+            }
+        };
+        let Some((client, recipient)) = self.live_recipient(&notice) else {
+            tracing::info!(notice_id = notice.id, user = %notice.pseudonym, locale = %notice.locale, "dry-run: notice not sent");
+            return self
+                .finish(&notice, AttemptOutcome::DryRun { rendered }, now)
+                .await;
+        };
+        self.wait_for_rate(&notice.phone_number_id, now).await;
+        let result = client
+            .send_text(
+                &notice.phone_number_id,
+                &recipient,
+                &rendered.text,
+                &notice.id.to_string(),
+            )
+            .await;
+        let outcome = match result {
+            Ok(outbound_message_id) => {
+                tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "notice sent");
+                AttemptOutcome::Sent {
+                    outbound_message_id,
+                    rendered,
+                }
+            }
+            Err(error) => {
+                self.after_error(&notice, error, rendered, now, window_closes)
+                    .await?
+            }
+        };
+        self.finish(&notice, outcome, now).await
+    }
+
+    async fn finish(
+        &self,
+        notice: &DueNotice,
+        outcome: AttemptOutcome,
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
+        Ok(self.store.finish_attempt(notice.id, &outcome, now).await?)
+    }
+
+    fn render(&self, notice: &DueNotice, now: Timestamp) -> anyhow::Result<Rendered> {
+        let countdown = self.campaign.countdown_at(now);
+        let user_key = notice
+            .bsuid
+            .as_deref()
+            .or(notice.wa_id.as_deref())
+            .unwrap_or_default();
+        let args =
+            self.campaign
+                .notice_args(countdown, notice.id, &notice.phone_number_id, user_key);
+        let text = self.localizer.render(&notice.locale, notice.kind, &args)?;
+        Ok(Rendered {
+            text,
+            phase: countdown.phase,
+            days_left: countdown.days_left,
+            template_version: self.localizer.version().to_owned(),
+        })
+    }
+
+    /// The client and address for a live send, or `None` for dry-run.
+    fn live_recipient(&self, notice: &DueNotice) -> Option<(&GraphClient, Recipient)> {
+        let Delivery::Live {
+            client,
+            test_recipients,
+        } = &self.delivery
+        else {
+            return None;
+        };
+        let canary = test_recipients.is_empty()
+            || [&notice.wa_id, &notice.bsuid]
+                .into_iter()
+                .flatten()
+                .any(|id| test_recipients.contains(id));
+        let recipient = match (&notice.wa_id, &notice.bsuid) {
+            (Some(phone), _) => Recipient::Phone(phone.clone()),
+            (None, Some(bsuid)) => Recipient::Bsuid(bsuid.clone()),
+            (None, None) => return None,
+        };
+        canary.then_some((client, recipient))
+    }
+
+    async fn wait_for_rate(&self, phone_number_id: &str, now: Timestamp) {
+        let key = phone_number_id.to_owned();
+        self.limiter.until_key_ready(&key).await;
+        let slowed = self
+            .slowed_until
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).copied());
+        // Half speed: every send takes two slots of the number's budget.
+        if slowed.is_some_and(|until| until > now) {
+            self.limiter.until_key_ready(&key).await;
+        }
+    }
+
+    async fn after_error(
+        &self,
+        notice: &DueNotice,
+        error: GraphError,
+        rendered: Rendered,
+        now: Timestamp,
+        window_closes: Timestamp,
+    ) -> anyhow::Result<AttemptOutcome> {
+        let info = ErrorInfo {
+            code: error.code().unwrap_or(0),
+            title: error.title(),
+        };
+        tracing::warn!(notice_id = notice.id, user = %notice.pseudonym, attempt = notice.attempts, error = %error, "send failed");
+        let retry_after = |delay: SignedDuration| {
+            let at = now + delay;
+            if at >= window_closes {
+                AttemptOutcome::Expired
+            } else {
+                AttemptOutcome::Retry {
+                    at,
+                    error: Some(info.clone()),
+                }
+            }
+        };
+        Ok(match error.action() {
+            ErrorAction::Retry => retry_after(backoff(notice.attempts)),
+            ErrorAction::DelayUser => {
+                let exponent = u32::try_from(notice.attempts.clamp(1, 6)).unwrap_or(6);
+                retry_after(SignedDuration::from_secs(4_i64.pow(exponent)))
+            }
+            ErrorAction::RetryWithPhone if notice.wa_id.is_some() => {
+                retry_after(SignedDuration::ZERO)
+            }
+            ErrorAction::Fail | ErrorAction::RetryWithPhone => AttemptOutcome::Failed {
+                error: info,
+                rendered: Some(rendered),
+            },
+            ErrorAction::FailAndSlowDown => {
+                if let Ok(mut slowed) = self.slowed_until.lock() {
+                    slowed.insert(notice.phone_number_id.clone(), now + SLOWDOWN);
+                }
+                AttemptOutcome::Failed {
+                    error: info,
+                    rendered: Some(rendered),
+                }
+            }
+            ErrorAction::PauseNumber => {
+                tracing::error!(phone_number_id = %notice.phone_number_id, code = info.code, "sending paused for this number");
+                self.store
+                    .pause_number(&PausedNumber {
+                        phone_number_id: notice.phone_number_id.clone(),
+                        error_code: Some(info.code),
+                        reason: info.title,
+                        paused_at: now,
+                        next_probe_at: now + PROBE_INTERVAL,
+                    })
+                    .await?;
+                AttemptOutcome::Requeue
+            }
+        })
+    }
+
+    /// A paused number resumes as soon as a harmless call succeeds again.
+    async fn probe_paused_numbers(&self, now: Timestamp) -> anyhow::Result<()> {
+        let Delivery::Live { client, .. } = &self.delivery else {
+            return Ok(());
+        };
+        for mut paused in self.store.paused_numbers().await? {
+            if paused.next_probe_at > now || paused.phone_number_id == ALL_NUMBERS {
+                continue;
+            }
+            match client.probe(&paused.phone_number_id).await {
+                Ok(()) => {
+                    tracing::info!(phone_number_id = %paused.phone_number_id, "probe succeeded: sending resumed");
+                    self.store
+                        .resume_numbers(Some(&paused.phone_number_id))
+                        .await?;
+                }
+                Err(error) => {
+                    tracing::warn!(phone_number_id = %paused.phone_number_id, error = %error, "probe failed: still paused");
+                    paused.next_probe_at = now + PROBE_INTERVAL;
+                    self.store.pause_number(&paused).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Exponential backoff with full jitter: 2 s, 4 s, 8 s … capped at 10 min.
+fn backoff(attempts: i64) -> SignedDuration {
+    let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    let ceiling = SignedDuration::from_secs(2_i64.saturating_mul(2_i64.saturating_pow(exponent)))
+        .min(MAX_BACKOFF);
+    let jitter = rand::random_range(0.5..=1.0);
+    SignedDuration::from_secs_f64(ceiling.as_secs_f64() * jitter)
+}

@@ -1,0 +1,164 @@
+//! Builds the running service: store, localizer, Graph client, sender, routes.
+
+use crate::campaign::Campaign;
+use crate::config::Config;
+use crate::domain::decision::ReplyPolicy;
+use crate::domain::locale::LocaleChooser;
+use crate::graph_api::GraphClient;
+use crate::http::{self, AppState, MAX_WEBHOOK_BYTES};
+use crate::i18n::Localizer;
+use crate::intake::{Intake, IntakeCounters};
+use crate::outbox::{Delivery, Outbox};
+use crate::store::{SqliteStore, Store};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use anyhow::{Context, bail};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Opens the store that `database_url` names, migrated.
+pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let scheme = database_url.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => {
+            let store = SqliteStore::connect(database_url)
+                .await
+                .with_context(|| format!("server.database_url: cannot open `{database_url}`"))?;
+            Ok(Arc::new(store))
+        }
+        "postgres" | "postgresql" => bail!(
+            "server.database_url: PostgreSQL is not supported by this build yet; use sqlite://"
+        ),
+        _ => {
+            bail!("server.database_url: `{database_url}` must start with sqlite:// or postgres://")
+        }
+    }
+}
+
+/// Loads the locale files, refusing a set with any problem.
+pub fn load_localizer(config: &Config) -> anyhow::Result<Localizer> {
+    let dir = &config.settings.locales.dir;
+    Localizer::load(dir).map_err(|problems| {
+        let lines = problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        anyhow::anyhow!(
+            "locales.dir `{}`: the locale files have problems:\n{lines}",
+            dir.display()
+        )
+    })
+}
+
+/// A built service, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    outbox: Arc<Outbox>,
+    store: Arc<dyn Store>,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let store = open_store(&config.settings.server.database_url).await?;
+        let localizer = Arc::new(load_localizer(config)?);
+        let campaign = Arc::new(Campaign::from_config(config));
+        let whatsapp = &config.settings.whatsapp;
+        let delivery = match &config.secrets.access_token {
+            Some(token) => Delivery::Live {
+                client: GraphClient::new(
+                    config.graph_api_base.clone(),
+                    &whatsapp.api_version,
+                    token.clone(),
+                )
+                .context("cannot build the Graph API client")?,
+                test_recipients: whatsapp.test_recipients.clone(),
+            },
+            None => Delivery::DryRun,
+        };
+        let outbox = Arc::new(Outbox::new(
+            Arc::clone(&store),
+            delivery,
+            Arc::clone(&localizer),
+            Arc::clone(&campaign),
+            whatsapp.messages_per_second,
+        ));
+        let default_locale = config.settings.campaign.default_locale.clone();
+        let chooser = LocaleChooser::new(localizer.locales(), default_locale.clone());
+        if chooser.supported(&default_locale).is_none() {
+            bail!(
+                "campaign.default_locale: `{default_locale}` has no folder in {}",
+                config.settings.locales.dir.display()
+            );
+        }
+        let state = web::Data::new(AppState {
+            store: Arc::clone(&store),
+            intake: Intake {
+                store: Arc::clone(&store),
+                policy: ReplyPolicy {
+                    min_reply_interval: config.min_reply_interval,
+                    answered_numbers: whatsapp.phone_number_ids.clone(),
+                },
+                chooser,
+                campaign: Arc::clone(&campaign),
+                signing_key: config.secrets.signing_key.expose().to_owned(),
+                sender_wake: outbox.waker(),
+                counters: IntakeCounters::default(),
+            },
+            campaign,
+            localizer,
+            app_secret: config.secrets.app_secret.clone(),
+            verify_token: config.secrets.verify_token.clone(),
+            signing_key: config.secrets.signing_key.clone(),
+            live: config.secrets.is_live(),
+        });
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("server.bind: cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(MAX_WEBHOOK_BYTES))
+                .configure(http::routes)
+        })
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            outbox,
+            store,
+        })
+    }
+
+    /// The port actually bound (the configured one, or a free one for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn outbox(&self) -> Arc<Outbox> {
+        Arc::clone(&self.outbox)
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
+    }
+
+    /// Stops the server gracefully: no new connections, in-flight finished.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGINT, SIGTERM or the handle), with the sender
+    /// running beside the server when `with_sender` is set.
+    pub async fn run_until_stopped(self, with_sender: bool) -> std::io::Result<()> {
+        let sender = with_sender.then(|| tokio::spawn(Arc::clone(&self.outbox).run()));
+        let result = self.server.await;
+        if let Some(sender) = sender {
+            sender.abort();
+        }
+        result
+    }
+}

@@ -1,0 +1,224 @@
+//! Storage behind one trait: the inbound log, users, the notice outbox.
+//! Implementations store text and never render it.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use crate::domain::countdown::Phase;
+use crate::domain::decision::{Decision, ReplyPolicy};
+use crate::domain::locale::LocaleChooser;
+use crate::domain::message::InboundMessage;
+use crate::domain::notice::{NoticeKind, NoticeStatus};
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+
+/// A storage failure. Webhooks answer 500 on it, so Meta retries.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// What the decision for a batch of messages depends on.
+pub struct IngestContext<'a> {
+    pub policy: &'a ReplyPolicy,
+    pub chooser: &'a LocaleChooser,
+    /// The phase a notice sent now would have.
+    pub phase: Phase,
+    pub now: Timestamp,
+    /// Key of the pseudonyms given to new users.
+    pub signing_key: &'a str,
+}
+
+/// The outcome of one stored inbound message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingested {
+    pub message_id: String,
+    pub decision: Decision,
+    pub notice_id: Option<i64>,
+    pub pseudonym: String,
+}
+
+/// A delivery report from a status webhook.
+#[derive(Clone, Debug)]
+pub struct StatusUpdate {
+    pub outbound_message_id: String,
+    /// Our notice id, echoed back in `biz_opaque_callback_data`.
+    pub notice_id: Option<i64>,
+    pub status: NoticeStatus,
+    pub at: Timestamp,
+    pub error: Option<ErrorInfo>,
+}
+
+/// A Graph API error as logged: code and title.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorInfo {
+    pub code: i64,
+    pub title: String,
+}
+
+/// A notice claimed for sending, leased to this box.
+#[derive(Clone, Debug)]
+pub struct DueNotice {
+    pub id: i64,
+    pub phone_number_id: String,
+    pub kind: NoticeKind,
+    pub locale: String,
+    pub wa_id: Option<String>,
+    pub bsuid: Option<String>,
+    pub pseudonym: String,
+    /// The user's latest message: the 24-hour window runs from it.
+    pub last_message_at: Timestamp,
+    /// Attempts including this one.
+    pub attempts: i64,
+}
+
+/// The text that was (or would have been) sent, and what it said.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    pub text: String,
+    pub phase: Phase,
+    pub days_left: i64,
+    pub template_version: String,
+}
+
+/// How one send attempt ended.
+#[derive(Clone, Debug)]
+pub enum AttemptOutcome {
+    Sent {
+        outbound_message_id: String,
+        rendered: Rendered,
+    },
+    DryRun {
+        rendered: Rendered,
+    },
+    Retry {
+        at: Timestamp,
+        error: Option<ErrorInfo>,
+    },
+    Failed {
+        error: ErrorInfo,
+        rendered: Option<Rendered>,
+    },
+    Expired,
+    /// Not attempted (the number is paused): back in the queue as it was.
+    Requeue,
+}
+
+/// A business number whose sending is paused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PausedNumber {
+    pub phone_number_id: String,
+    pub error_code: Option<i64>,
+    pub reason: String,
+    pub paused_at: Timestamp,
+    pub next_probe_at: Timestamp,
+}
+
+/// The `phone_number_id` of the operator's pause, which stops every number.
+pub const ALL_NUMBERS: &str = "*";
+
+impl PausedNumber {
+    /// `sunset pause`: every number, until `sunset resume`; never probed away.
+    pub fn operator_pause(at: Timestamp) -> Self {
+        Self {
+            phone_number_id: ALL_NUMBERS.into(),
+            error_code: None,
+            reason: "paused by the operator (sunset pause)".into(),
+            paused_at: at,
+            next_probe_at: Timestamp::MAX,
+        }
+    }
+}
+
+/// One row of the notification log, joined for reading.
+#[derive(Clone, Debug)]
+pub struct LogEntry {
+    pub inbound_message_id: String,
+    pub inbound_type: String,
+    pub pseudonym: String,
+    pub country: Option<String>,
+    pub locale: String,
+    pub locale_source: String,
+    pub decision: String,
+    pub notice_kind: Option<String>,
+    pub status: Option<String>,
+    pub body: Option<String>,
+    pub phase: Option<String>,
+    pub days_left: Option<i64>,
+    pub template_version: Option<String>,
+    pub outbound_message_id: Option<String>,
+    pub attempts: Option<i64>,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+}
+
+/// How much waits in the outbox.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub depth: i64,
+    pub oldest_age: SignedDuration,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Decides and stores a batch of inbound messages in one transaction:
+    /// the inbound rows, the users and the queued notices. When it returns
+    /// `Ok`, everything is durable.
+    async fn ingest(
+        &self,
+        messages: &[InboundMessage],
+        ctx: &IngestContext<'_>,
+    ) -> Result<Vec<Ingested>, StoreError>;
+
+    /// Keeps a signed body we could not fully understand.
+    async fn quarantine(&self, body: &[u8], reason: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Moves notices forward; returns how many reports matched no notice of ours.
+    async fn apply_statuses(&self, updates: &[StatusUpdate]) -> Result<usize, StoreError>;
+
+    /// Leases up to `limit` due notices of numbers that are not paused.
+    async fn claim_due_notices(
+        &self,
+        now: Timestamp,
+        lease: SignedDuration,
+        limit: u32,
+    ) -> Result<Vec<DueNotice>, StoreError>;
+
+    /// Records how a claimed notice's attempt ended.
+    async fn finish_attempt(
+        &self,
+        notice_id: i64,
+        outcome: &AttemptOutcome,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError>;
+    /// Resumes one number, or every number with `None`; returns how many.
+    async fn resume_numbers(&self, phone_number_id: Option<&str>) -> Result<u64, StoreError>;
+    async fn paused_numbers(&self) -> Result<Vec<PausedNumber>, StoreError>;
+
+    /// Counts a click on a notice's smart link.
+    async fn count_click(&self, notice_id: i64) -> Result<(), StoreError>;
+
+    /// The log row of one inbound message.
+    async fn log_entry(&self, inbound_message_id: &str) -> Result<Option<LogEntry>, StoreError>;
+    async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError>;
+    /// How many bodies sit in quarantine.
+    async fn quarantined(&self) -> Result<i64, StoreError>;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+pub(crate) fn millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub(crate) fn from_millis(ms: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(e.to_string()))
+}

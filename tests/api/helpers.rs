@@ -1,0 +1,279 @@
+//! The test harness: a real server on a random port with its own SQLite
+//! file, and a wiremock Graph API speaking the Cloud API's wire format.
+
+use jiff::{SignedDuration, Timestamp, ToSpan, tz::TimeZone};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use sunset::config::{Config, Secrets, Settings};
+use sunset::outbox::Outbox;
+use sunset::signing::sign_webhook;
+use sunset::startup::Application;
+use sunset::store::{LogEntry, Store};
+use tempfile::TempDir;
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+pub const APP_SECRET: &str = "test-app-secret";
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+pub const ACCESS_TOKEN: &str = "test-access-token";
+pub const PUBLIC_URL: &str = "https://sunset.test";
+
+pub struct TestApp {
+    pub address: String,
+    pub graph: MockServer,
+    pub store: Arc<dyn Store>,
+    pub outbox: Arc<Outbox>,
+    pub http: reqwest::Client,
+    server: actix_web::dev::ServerHandle,
+    // Kept alive for the database file.
+    dir: Arc<TempDir>,
+}
+
+/// How a test wants its service.
+pub struct TestOptions {
+    /// Local days left before the last day (0: today is the last day).
+    pub days_left: i64,
+    /// With a token the service is live against the fake Graph API.
+    pub live: bool,
+    pub min_reply_interval: &'static str,
+    pub phone_number_ids: Vec<String>,
+    /// Reuse another app's database (a restart).
+    pub reuse_dir: Option<Arc<TempDir>>,
+    /// Reuse another app's Graph API.
+    pub graph: Option<MockServer>,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            days_left: 100,
+            live: true,
+            min_reply_interval: "1h",
+            phone_number_ids: vec![],
+            reuse_dir: None,
+            graph: None,
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestOptions::default()).await
+}
+
+/// A deadline that leaves `days_left` local (UTC) days after today.
+pub fn deadline_with_days_left(days_left: i64) -> Timestamp {
+    let today = Timestamp::now().to_zoned_datetime(TimeZone::UTC).date();
+    let after_last_day = today.checked_add((days_left + 1).days()).unwrap();
+    after_last_day
+        .to_zoned_datetime(TimeZone::UTC)
+        .unwrap()
+        .timestamp()
+}
+
+pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    let dir = options
+        .reuse_dir
+        .unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
+    let graph = match options.graph {
+        Some(graph) => graph,
+        None => MockServer::start().await,
+    };
+    let mut settings = Settings::default();
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.server.public_url = PUBLIC_URL.into();
+    settings.server.database_url = format!("sqlite://{}", dir.path().join("sunset.db").display());
+    settings.whatsapp.graph_api_base = graph.uri();
+    settings.whatsapp.phone_number_ids = options.phone_number_ids;
+    settings.whatsapp.messages_per_second = 1000;
+    settings.campaign.deadline = Some(deadline_with_days_left(options.days_left).to_string());
+    settings.campaign.min_reply_interval = options.min_reply_interval.into();
+    settings.links.link_account = "https://example.com/link?token={token}".into();
+    settings.locales.dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("locales");
+    let mut env = BTreeMap::from([
+        ("SUNSET_APP_SECRET".to_string(), APP_SECRET.to_string()),
+        ("SUNSET_VERIFY_TOKEN".into(), VERIFY_TOKEN.into()),
+        ("SUNSET_ADMIN_TOKEN".into(), "test-admin-token".into()),
+        ("SUNSET_ANALYST_TOKEN".into(), "test-analyst-token".into()),
+        ("SUNSET_SIGNING_KEY".into(), "test-signing-key".into()),
+    ]);
+    if options.live {
+        env.insert("SUNSET_ACCESS_TOKEN".into(), ACCESS_TOKEN.into());
+    }
+    let secrets = Secrets::from_lookup(|name| env.get(name).cloned()).unwrap();
+    let config = Config::from_settings(settings, secrets).unwrap();
+    let app = Application::build(&config).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (store, outbox, server) = (app.store(), app.outbox(), app.handle());
+    tokio::spawn(app.run_until_stopped(false));
+    TestApp {
+        address,
+        graph,
+        store,
+        outbox,
+        http: reqwest::Client::new(),
+        server,
+        dir,
+    }
+}
+
+impl TestApp {
+    /// Posts a body signed as Meta signs it.
+    pub async fn post_webhook(&self, body: &Value) -> reqwest::Response {
+        let bytes = serde_json::to_vec(body).unwrap();
+        self.post_raw(&bytes, Some(&sign_webhook(APP_SECRET, &bytes)))
+            .await
+    }
+
+    pub async fn post_raw(&self, bytes: &[u8], signature: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}/webhook", self.address))
+            .header("Content-Type", "application/json")
+            .body(bytes.to_vec());
+        if let Some(signature) = signature {
+            request = request.header("X-Hub-Signature-256", signature);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Runs the sender until nothing is due at `now`.
+    pub async fn drain_outbox_at(&self, now: Timestamp) {
+        while self.outbox.step(now).await.unwrap() > 0 {}
+    }
+
+    pub async fn drain_outbox(&self) {
+        self.drain_outbox_at(Timestamp::now()).await;
+    }
+
+    /// The JSON bodies the fake Graph API received on /messages.
+    pub async fn sent_messages(&self) -> Vec<Value> {
+        self.graph
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path().ends_with("/messages"))
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect()
+    }
+
+    pub async fn log(&self, inbound_message_id: &str) -> LogEntry {
+        self.store
+            .log_entry(inbound_message_id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{inbound_message_id} is not in the log"))
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The database folder, for starting a second app on the same data.
+    pub fn dir_for_restart(&self) -> Arc<TempDir> {
+        Arc::clone(&self.dir)
+    }
+
+    pub async fn stop(&self) {
+        self.server.stop(true).await;
+    }
+}
+
+/// The fake Graph API accepts every send with a fresh `wamid`.
+pub async fn graph_accepts_messages(graph: &MockServer) {
+    let counter = Arc::new(AtomicU64::new(0));
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/v27\.0/[0-9]+/messages$"))
+        .respond_with(move |request: &Request| {
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let input = body
+                .get("to")
+                .or_else(|| body.get("recipient"))
+                .cloned()
+                .unwrap_or_default();
+            ResponseTemplate::new(200).set_body_json(json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{ "input": input, "wa_id": input }],
+                "messages": [{ "id": format!("wamid.OUT{n:04}") }],
+            }))
+        })
+        .mount(graph)
+        .await;
+}
+
+/// A Graph API error exactly as the Cloud API writes it.
+pub fn graph_error(http_status: u16, code: i64, title: &str) -> ResponseTemplate {
+    ResponseTemplate::new(http_status).set_body_json(json!({
+        "error": {
+            "message": format!("(#{code}) {title}"),
+            "type": "OAuthException",
+            "code": code,
+            "error_data": { "messaging_product": "whatsapp", "details": title },
+            "fbtrace_id": "AbCdEfGhIjKlMnOp",
+        }
+    }))
+}
+
+/// A fixture with its timestamps moved so the newest is a minute old.
+pub fn fixture(name: &str) -> Value {
+    fixture_aged(name, SignedDuration::from_secs(60))
+}
+
+/// A fixture with its timestamps moved so the newest is `age` old.
+pub fn fixture_aged(name: &str, age: SignedDuration) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.json"));
+    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut stamps = vec![];
+    collect_timestamps(&mut value, &mut |ts| stamps.push(*ts));
+    let newest = stamps.iter().copied().max().unwrap_or(0);
+    let shift = (Timestamp::now() - age).as_second() - newest;
+    collect_timestamps(&mut value, &mut |ts| *ts += shift);
+    value
+}
+
+fn collect_timestamps(value: &mut Value, f: &mut dyn FnMut(&mut i64)) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "timestamp" {
+                    if let Some(mut ts) = child.as_str().and_then(|s| s.parse::<i64>().ok()) {
+                        f(&mut ts);
+                        *child = Value::String(ts.to_string());
+                    }
+                } else {
+                    collect_timestamps(child, f);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| collect_timestamps(item, f)),
+        _ => {}
+    }
+}
+
+/// A one-message text webhook from a phone number.
+pub fn text_message(from: &str, message_id: &str, body: &str) -> Value {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "200000000000001", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "15550001111", "phone_number_id": "100000000000001" },
+            "contacts": [{ "profile": { "name": "Test User" }, "wa_id": from }],
+            "messages": [{
+                "from": from, "id": message_id, "timestamp": (Timestamp::now().as_second() - 5).to_string(),
+                "type": "text", "text": { "body": body },
+            }],
+        }}]}],
+    })
+}

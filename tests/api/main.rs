@@ -1,0 +1,6 @@
+//! The API test suite: one binary, a real server per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+mod outbox;
+mod webhook;

@@ -1,0 +1,284 @@
+//! The sender against a fake Graph API: what it sends and how it copes.
+
+use crate::helpers::*;
+use jiff::{SignedDuration, Timestamp};
+use wiremock::matchers::{header, method, path, path_regex};
+use wiremock::{Mock, ResponseTemplate};
+
+#[tokio::test]
+async fn a_notice_is_posted_with_the_bearer_token_and_our_notice_id() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path("/v27.0/100000000000001/messages"))
+        .and(header(
+            "Authorization",
+            format!("Bearer {ACCESS_TOKEN}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{ "input": "201001234567", "wa_id": "201001234567" }],
+            "messages": [{ "id": "wamid.SENT1" }],
+        })))
+        .expect(1)
+        .mount(&app.graph)
+        .await;
+    app.post_webhook(&fixture("text_ar")).await;
+    app.drain_outbox().await;
+    let sent = app.sent_messages().await;
+    let notice_id = sent[0]["biz_opaque_callback_data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(notice_id.parse::<i64>().is_ok());
+    assert_eq!(sent[0]["to"], "201001234567");
+    let body = sent[0]["text"]["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("{PUBLIC_URL}/l/{notice_id}-")),
+        "{body}"
+    );
+    assert!(body.contains(&format!("{PUBLIC_URL}/link/")), "{body}");
+    let entry = app.log("wamid.FAKE_IN_TEXT_AR_0001").await;
+    assert_eq!(entry.status.as_deref(), Some("sent"));
+    assert_eq!(entry.outbound_message_id.as_deref(), Some("wamid.SENT1"));
+    assert_eq!(entry.body.as_deref(), Some(body));
+    assert_eq!(entry.days_left, Some(100));
+    assert_eq!(entry.phase.as_deref(), Some("countdown"));
+}
+
+#[tokio::test]
+async fn the_arabic_notice_uses_the_right_plural_form_for_each_day_count() {
+    let cases = [
+        (0, "اليوم هو آخر يوم لخدمة Acme Assistant"),
+        (1, "بقي يوم واحد فقط"),
+        (2, "بقي يومان فقط"),
+        (3, "بقيت 3 أيام"),
+        (11, "بقي 11 يومًا"),
+        (100, "بقي 100 يوم،"),
+    ];
+    for (days_left, expected) in cases {
+        let app = spawn_app_with(TestOptions {
+            days_left,
+            ..TestOptions::default()
+        })
+        .await;
+        graph_accepts_messages(&app.graph).await;
+        app.post_webhook(&fixture("text_ar")).await;
+        app.drain_outbox().await;
+        let sent = app.sent_messages().await;
+        let body = sent[0]["text"]["body"].as_str().unwrap();
+        assert!(body.contains(expected), "{days_left} days: {body}");
+    }
+}
+
+#[tokio::test]
+async fn delivery_reports_move_a_notice_forward_only() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox().await;
+    let status = |state: &str| {
+        serde_json::json!({
+            "object": "whatsapp_business_account",
+            "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": { "display_phone_number": "15550001111", "phone_number_id": "100000000000001" },
+                "statuses": [{ "id": "wamid.OUT0000", "status": state, "timestamp": Timestamp::now().as_second().to_string(),
+                               "recipient_id": "15551234567", "biz_opaque_callback_data": "1" }],
+            }}]}],
+        })
+    };
+    let status_now = || async { app.log("wamid.FAKE_IN_TEXT_EN_0001").await.status.unwrap() };
+    app.post_webhook(&status("read")).await;
+    assert_eq!(status_now().await, "read");
+    app.post_webhook(&status("delivered")).await;
+    assert_eq!(
+        status_now().await,
+        "read",
+        "a late delivered must not undo read"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_error_is_retried_then_sent() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex("/messages$"))
+        .respond_with(graph_error(400, 130429, "Rate limit hit"))
+        .up_to_n_times(1)
+        .mount(&app.graph)
+        .await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox().await;
+    let waiting = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert_eq!(
+        (waiting.status.as_deref(), waiting.error_code),
+        (Some("queued"), Some(130429))
+    );
+    // The backoff after a first failure is at most two seconds.
+    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_secs(3))
+        .await;
+    let sent = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert_eq!(
+        (sent.status.as_deref(), sent.attempts),
+        (Some("sent"), Some(2))
+    );
+    assert_eq!(app.sent_messages().await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_closed_window_error_fails_the_notice_with_its_code() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex("/messages$"))
+        .respond_with(graph_error(400, 131047, "Re-engagement message"))
+        .mount(&app.graph)
+        .await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_mins(30))
+        .await;
+    let entry = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert_eq!(entry.status.as_deref(), Some("failed"));
+    assert_eq!(entry.error_code, Some(131047));
+    assert_eq!(entry.error_title.as_deref(), Some("Re-engagement message"));
+    assert_eq!(app.sent_messages().await.len(), 1, "never retried");
+}
+
+#[tokio::test]
+async fn an_invalid_token_pauses_sending_but_webhooks_are_still_taken() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex("/messages$"))
+        .respond_with(graph_error(401, 190, "Invalid OAuth access token."))
+        .mount(&app.graph)
+        .await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox().await;
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["sender"]["state"], "paused");
+    assert_eq!(health["sender"]["paused_numbers"][0]["error_code"], 190);
+    assert_eq!(
+        app.get("/readyz").await.status(),
+        200,
+        "a paused sender keeps the box in rotation"
+    );
+    // Still taking webhooks and queuing, sending nothing.
+    assert_eq!(app.post_webhook(&fixture("text_ar")).await.status(), 200);
+    app.drain_outbox().await;
+    assert_eq!(app.sent_messages().await.len(), 1);
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_AR_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("queued")
+    );
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("queued")
+    );
+}
+
+#[tokio::test]
+async fn a_paused_number_resumes_when_the_probe_succeeds() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex("/messages$"))
+        .respond_with(graph_error(401, 190, "Invalid OAuth access token."))
+        .up_to_n_times(1)
+        .mount(&app.graph)
+        .await;
+    graph_accepts_messages(&app.graph).await;
+    Mock::given(method("GET"))
+        .and(path("/v27.0/100000000000001"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({ "id": "100000000000001" })),
+        )
+        .mount(&app.graph)
+        .await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox().await;
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("queued")
+    );
+    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_mins(6))
+        .await;
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("sent")
+    );
+}
+
+#[tokio::test]
+async fn a_notice_whose_window_closes_while_it_waits_expires() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_hours(25))
+        .await;
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("expired")
+    );
+    assert!(app.sent_messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn without_an_access_token_notices_are_logged_as_dry_run() {
+    let app = spawn_app_with(TestOptions {
+        live: false,
+        ..TestOptions::default()
+    })
+    .await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox().await;
+    let entry = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert_eq!(entry.status.as_deref(), Some("dry_run"));
+    assert!(
+        entry
+            .body
+            .unwrap()
+            .starts_with("Acme Assistant is leaving WhatsApp.")
+    );
+    assert!(app.sent_messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn notices_queued_when_the_server_stops_are_sent_by_the_next_start() {
+    let first = spawn_app().await;
+    first.post_webhook(&fixture("text_en")).await;
+    first.stop().await;
+    let dir = first.dir_for_restart();
+    let graph = first.graph;
+    graph_accepts_messages(&graph).await;
+    let second = spawn_app_with(TestOptions {
+        reuse_dir: Some(dir),
+        graph: Some(graph),
+        ..TestOptions::default()
+    })
+    .await;
+    second.drain_outbox().await;
+    assert_eq!(second.sent_messages().await.len(), 1);
+    assert_eq!(
+        second
+            .log("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("sent")
+    );
+}

@@ -1,0 +1,327 @@
+//! POST /webhook and GET /webhook as Meta uses them.
+
+use crate::helpers::*;
+use jiff::SignedDuration;
+use serde_json::json;
+
+#[tokio::test]
+async fn handshake_echoes_the_challenge_only_for_the_right_token() {
+    let app = spawn_app().await;
+    let ok = app
+        .get(&format!(
+            "/webhook?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444"
+        ))
+        .await;
+    assert_eq!(ok.status(), 200);
+    assert!(
+        ok.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    let wrong = app
+        .get("/webhook?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
+        .await;
+    assert_eq!(wrong.status(), 403);
+    let no_mode = app
+        .get(&format!(
+            "/webhook?hub.verify_token={VERIFY_TOKEN}&hub.challenge=1"
+        ))
+        .await;
+    assert_eq!(no_mode.status(), 403);
+}
+
+#[tokio::test]
+async fn webhook_with_bad_or_missing_signature_is_rejected_and_nothing_stored() {
+    let app = spawn_app().await;
+    let body = serde_json::to_vec(&fixture("text_en")).unwrap();
+    let missing = app.post_raw(&body, None).await;
+    assert_eq!(missing.status(), 401);
+    let error: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(error["error"], "unauthorized");
+    let forged = sunset::signing::sign_webhook("not-the-app-secret", &body);
+    assert_eq!(app.post_raw(&body, Some(&forged)).await.status(), 401);
+    assert_eq!(app.post_raw(&body, Some("sha256=zz")).await.status(), 401);
+    assert!(
+        app.store
+            .log_entry("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(app.store.quarantined().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_signature_is_checked_on_the_raw_bytes_not_on_reparsed_json() {
+    let app = spawn_app().await;
+    // Meta may escape non-ASCII text: the same JSON, other bytes.
+    let escaped = serde_json::to_string(&text_message("201001234567", "wamid.ESCAPED", "مرحبا"))
+        .unwrap()
+        .replace("مرحبا", r"\u0645\u0631\u062d\u0628\u0627");
+    let signature = sunset::signing::sign_webhook(APP_SECRET, escaped.as_bytes());
+    assert_eq!(
+        app.post_raw(escaped.as_bytes(), Some(&signature))
+            .await
+            .status(),
+        200
+    );
+    let entry = app.log("wamid.ESCAPED").await;
+    assert_eq!(
+        (entry.locale.as_str(), entry.locale_source.as_str()),
+        ("ar", "text")
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_400_and_an_oversized_one_a_413() {
+    let app = spawn_app().await;
+    let garbage = b"this is not json";
+    let response = app
+        .post_raw(
+            garbage,
+            Some(&sunset::signing::sign_webhook(APP_SECRET, garbage)),
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    let huge = vec![b' '; 3 * 1024 * 1024 + 1];
+    let response = app
+        .post_raw(
+            &huge,
+            Some(&sunset::signing::sign_webhook(APP_SECRET, &huge)),
+        )
+        .await;
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn signed_json_we_do_not_understand_is_quarantined_and_answered_200() {
+    let app = spawn_app().await;
+    let template_update = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "1", "changes": [{ "field": "message_template_status_update", "value": { "event": "APPROVED" } }] }],
+    });
+    assert_eq!(app.post_webhook(&template_update).await.status(), 200);
+    assert_eq!(
+        app.post_webhook(&json!({ "hello": "world" }))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.store.quarantined().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn every_fixture_gets_the_right_decision_and_locale() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    let cases = [
+        (
+            "text_en",
+            "wamid.FAKE_IN_TEXT_EN_0001",
+            "notified",
+            "en",
+            "country",
+        ),
+        (
+            "text_ar",
+            "wamid.FAKE_IN_TEXT_AR_0001",
+            "notified",
+            "ar",
+            "text",
+        ),
+        (
+            "voice_note",
+            "wamid.FAKE_IN_VOICE_0001",
+            "notified",
+            "ar",
+            "country",
+        ),
+        (
+            "image_with_caption",
+            "wamid.FAKE_IN_IMAGE_0001",
+            "notified",
+            "en",
+            "country",
+        ),
+        (
+            "reaction",
+            "wamid.FAKE_IN_REACTION_0001",
+            "ignored",
+            "ar",
+            "country",
+        ),
+        (
+            "unsupported",
+            "wamid.FAKE_IN_UNSUPPORTED_0001",
+            "ignored",
+            "ar",
+            "country",
+        ),
+    ];
+    for (fixture_name, message_id, decision, locale, source) in cases {
+        assert_eq!(
+            app.post_webhook(&fixture(fixture_name)).await.status(),
+            200,
+            "{fixture_name}"
+        );
+        let entry = app.log(message_id).await;
+        assert_eq!(
+            (
+                entry.decision.as_str(),
+                entry.locale.as_str(),
+                entry.locale_source.as_str()
+            ),
+            (decision, locale, source),
+            "{fixture_name}"
+        );
+    }
+    app.drain_outbox().await;
+    let sent = app.sent_messages().await;
+    let body_to = |to: &str| {
+        let message = sent
+            .iter()
+            .find(|m| m["to"] == to)
+            .unwrap_or_else(|| panic!("nothing sent to {to}"));
+        message["text"]["body"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(sent.len(), 4);
+    assert!(
+        body_to("15551234567").starts_with("Acme Assistant is leaving WhatsApp. 100 days left")
+    );
+    assert!(body_to("15557654321").starts_with("Acme Assistant is leaving WhatsApp."));
+    assert!(body_to("201001234567").starts_with("ستتوقف خدمة Acme Assistant على واتساب."));
+    assert!(body_to("966501234567").starts_with("ستتوقف خدمة Acme Assistant على واتساب."));
+    for message in &sent {
+        assert_eq!(message["messaging_product"], "whatsapp");
+        assert_eq!(message["type"], "text");
+    }
+}
+
+#[tokio::test]
+async fn status_webhooks_for_messages_we_never_sent_are_dropped_with_a_200() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.post_webhook(&fixture("status_delivered"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.post_webhook(&fixture("status_failed_131047"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.store.quarantined().await.unwrap(), 0);
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["webhooks"]["unknown_statuses"], 2);
+}
+
+#[tokio::test]
+async fn the_same_webhook_posted_twice_sends_one_notice() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    let body = fixture("text_ar");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    app.drain_outbox().await;
+    assert_eq!(app.sent_messages().await.len(), 1);
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_AR_0001").await.decision,
+        "notified"
+    );
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["webhooks"]["duplicates"], 1);
+}
+
+#[tokio::test]
+async fn a_batch_of_three_messages_from_two_users_is_answered_once_per_user() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    assert_eq!(
+        app.post_webhook(&fixture("batch_three_messages"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.log("wamid.FAKE_IN_BATCH_0001").await.decision,
+        "notified"
+    );
+    assert_eq!(
+        app.log("wamid.FAKE_IN_BATCH_0002").await.decision,
+        "coalesced"
+    );
+    let saudi = app.log("wamid.FAKE_IN_BATCH_0003").await;
+    assert_eq!(
+        (saudi.decision.as_str(), saudi.locale.as_str()),
+        ("notified", "ar")
+    );
+    app.drain_outbox().await;
+    let sent = app.sent_messages().await;
+    let mut recipients: Vec<_> = sent
+        .iter()
+        .map(|m| m["to"].as_str().unwrap().to_owned())
+        .collect();
+    recipients.sort();
+    assert_eq!(recipients, ["15551234567", "966501234567"]);
+}
+
+#[tokio::test]
+async fn a_two_day_old_message_is_expired_and_not_answered() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    let old = fixture_aged("text_en", SignedDuration::from_hours(48));
+    assert_eq!(app.post_webhook(&old).await.status(), 200);
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001").await.decision,
+        "expired"
+    );
+    app.drain_outbox().await;
+    assert!(app.sent_messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_user_known_only_by_bsuid_is_answered_through_recipient() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    assert_eq!(
+        app.post_webhook(&fixture("username_user")).await.status(),
+        200
+    );
+    app.drain_outbox().await;
+    let sent = app.sent_messages().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["recipient"], "EG.FAKEBSUID0000000004");
+    assert!(sent[0].get("to").is_none());
+}
+
+#[tokio::test]
+async fn a_phone_only_message_finds_the_user_first_seen_with_a_bsuid() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&fixture("text_ar")).await;
+    // The same person, now without the BSUID: same record, so coalesced.
+    app.post_webhook(&text_message("201001234567", "wamid.PHONE_ONLY", "مرحبا"))
+        .await;
+    let first = app.log("wamid.FAKE_IN_TEXT_AR_0001").await;
+    let second = app.log("wamid.PHONE_ONLY").await;
+    assert_eq!(second.decision, "coalesced");
+    assert_eq!(first.pseudonym, second.pseudonym);
+}
+
+#[tokio::test]
+async fn messages_to_a_number_outside_the_campaign_are_ignored() {
+    let app = spawn_app_with(TestOptions {
+        phone_number_ids: vec!["999".into()],
+        ..TestOptions::default()
+    })
+    .await;
+    app.post_webhook(&fixture("text_en")).await;
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001").await.decision,
+        "ignored"
+    );
+}
