@@ -110,6 +110,7 @@ impl Campaign {
             android: self.android.clone(),
             web: self.web.clone(),
             vars: self.vars.clone(),
+            country: None,
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::campaign::Campaign;
 use crate::domain::decision::{Decision, ReplyPolicy};
-use crate::domain::locale::LocaleChooser;
 use crate::domain::message::InboundMessage;
+use crate::i18n::LiveCatalog;
 use crate::store::{IngestContext, Ingested, StatusUpdate, Store, StoreError};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ pub struct IntakeCounters {
 pub struct Intake {
     pub store: Arc<dyn Store>,
     pub policy: ReplyPolicy,
-    pub chooser: LocaleChooser,
+    pub catalog: Arc<LiveCatalog>,
     pub campaign: Arc<Campaign>,
     pub signing_key: String,
     pub sender_wake: Arc<Notify>,
@@ -56,9 +56,11 @@ impl Intake {
         }
         let mut outcomes = vec![];
         if !batch.messages.is_empty() {
+            let catalog = self.catalog.current();
             let ctx = IngestContext {
                 policy: &self.policy,
-                chooser: &self.chooser,
+                chooser: &catalog.chooser,
+                keywords: catalog.localizer.keywords(),
                 phase: self.campaign.countdown_at(now).phase,
                 now,
                 signing_key: &self.signing_key,

@@ -142,15 +142,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             locale,
             days,
             phase,
-            country: _,
+            country,
         } => {
-            let localizer = startup::load_localizer(&config)?;
+            let catalog = startup::load_catalog(&config)?;
             let standing = match (days, phase) {
                 (Some(days), _) => Standing::Days(i64::from(days)),
                 (None, Some(phase)) => Standing::Phase(phase),
                 (None, None) => Standing::Now,
             };
-            match preview::render(&config, &localizer, &locale, standing) {
+            match preview::render(&config, &catalog, &locale, standing, country.as_deref()) {
                 Ok(text) => println!("{text}"),
                 Err(error @ PreviewError::UnknownLocale { .. }) => {
                     eprintln!("sunset: {error}");

@@ -4,7 +4,7 @@
 use crate::campaign::Campaign;
 use crate::domain::decision::REPLY_WINDOW;
 use crate::graph_api::{ErrorAction, GraphClient, GraphError, Recipient};
-use crate::i18n::Localizer;
+use crate::i18n::LiveCatalog;
 use crate::store::{
     ALL_NUMBERS, AttemptOutcome, DueNotice, ErrorInfo, PausedNumber, Rendered, Store,
 };
@@ -43,7 +43,7 @@ pub enum Delivery {
 pub struct Outbox {
     store: Arc<dyn Store>,
     delivery: Delivery,
-    localizer: Arc<Localizer>,
+    catalog: Arc<LiveCatalog>,
     campaign: Arc<Campaign>,
     limiter: DefaultKeyedRateLimiter<String>,
     slowed_until: Mutex<HashMap<String, Timestamp>>,
@@ -54,7 +54,7 @@ impl Outbox {
     pub fn new(
         store: Arc<dyn Store>,
         delivery: Delivery,
-        localizer: Arc<Localizer>,
+        catalog: Arc<LiveCatalog>,
         campaign: Arc<Campaign>,
         messages_per_second: u32,
     ) -> Self {
@@ -64,7 +64,7 @@ impl Outbox {
         Self {
             store,
             delivery,
-            localizer,
+            catalog,
             campaign,
             limiter: RateLimiter::keyed(quota),
             slowed_until: Mutex::new(HashMap::new()),
@@ -174,15 +174,19 @@ impl Outbox {
             .as_deref()
             .or(notice.wa_id.as_deref())
             .unwrap_or_default();
-        let args =
+        let mut args =
             self.campaign
                 .notice_args(countdown, notice.id, &notice.phone_number_id, user_key);
-        let text = self.localizer.render(&notice.locale, notice.kind, &args)?;
+        args.country = notice.country.clone();
+        let catalog = self.catalog.current();
+        let text = catalog
+            .localizer
+            .render(&notice.locale, notice.kind, &args)?;
         Ok(Rendered {
             text,
             phase: countdown.phase,
             days_left: countdown.days_left,
-            template_version: self.localizer.version().to_owned(),
+            template_version: catalog.localizer.version().to_owned(),
         })
     }
 

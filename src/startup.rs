@@ -3,10 +3,9 @@
 use crate::campaign::Campaign;
 use crate::config::Config;
 use crate::domain::decision::ReplyPolicy;
-use crate::domain::locale::LocaleChooser;
 use crate::graph_api::GraphClient;
 use crate::http::{self, AppState, MAX_WEBHOOK_BYTES};
-use crate::i18n::Localizer;
+use crate::i18n::{Catalog, LiveCatalog};
 use crate::intake::{Intake, IntakeCounters};
 use crate::outbox::{Delivery, Outbox};
 use crate::store::{SqliteStore, Store};
@@ -36,9 +35,9 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// Loads the locale files, refusing a set with any problem.
-pub fn load_localizer(config: &Config) -> anyhow::Result<Localizer> {
+pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
     let dir = &config.settings.locales.dir;
-    Localizer::load(dir).map_err(|problems| {
+    Catalog::load(dir, &config.settings.campaign.default_locale).map_err(|problems| {
         let lines = problems
             .iter()
             .map(ToString::to_string)
@@ -57,12 +56,17 @@ pub struct Application {
     server: Server,
     outbox: Arc<Outbox>,
     store: Arc<dyn Store>,
+    catalog: Arc<LiveCatalog>,
 }
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(&config.settings.server.database_url).await?;
-        let localizer = Arc::new(load_localizer(config)?);
+        let catalog = Arc::new(LiveCatalog::new(
+            load_catalog(config)?,
+            config.settings.locales.dir.clone(),
+            config.settings.campaign.default_locale.clone(),
+        ));
         let campaign = Arc::new(Campaign::from_config(config));
         let whatsapp = &config.settings.whatsapp;
         let delivery = match &config.secrets.access_token {
@@ -80,18 +84,10 @@ impl Application {
         let outbox = Arc::new(Outbox::new(
             Arc::clone(&store),
             delivery,
-            Arc::clone(&localizer),
+            Arc::clone(&catalog),
             Arc::clone(&campaign),
             whatsapp.messages_per_second,
         ));
-        let default_locale = config.settings.campaign.default_locale.clone();
-        let chooser = LocaleChooser::new(localizer.locales(), default_locale.clone());
-        if chooser.supported(&default_locale).is_none() {
-            bail!(
-                "campaign.default_locale: `{default_locale}` has no folder in {}",
-                config.settings.locales.dir.display()
-            );
-        }
         let state = web::Data::new(AppState {
             store: Arc::clone(&store),
             intake: Intake {
@@ -100,14 +96,14 @@ impl Application {
                     min_reply_interval: config.min_reply_interval,
                     answered_numbers: whatsapp.phone_number_ids.clone(),
                 },
-                chooser,
+                catalog: Arc::clone(&catalog),
                 campaign: Arc::clone(&campaign),
                 signing_key: config.secrets.signing_key.expose().to_owned(),
                 sender_wake: outbox.waker(),
                 counters: IntakeCounters::default(),
             },
             campaign,
-            localizer,
+            catalog: Arc::clone(&catalog),
             app_secret: config.secrets.app_secret.clone(),
             verify_token: config.secrets.verify_token.clone(),
             signing_key: config.secrets.signing_key.clone(),
@@ -130,6 +126,7 @@ impl Application {
             server,
             outbox,
             store,
+            catalog,
         })
     }
 
@@ -140,6 +137,11 @@ impl Application {
 
     pub fn outbox(&self) -> Arc<Outbox> {
         Arc::clone(&self.outbox)
+    }
+
+    /// The locale set in service, reloaded when its files change.
+    pub fn catalog(&self) -> Arc<LiveCatalog> {
+        Arc::clone(&self.catalog)
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
@@ -155,7 +157,9 @@ impl Application {
     /// running beside the server when `with_sender` is set.
     pub async fn run_until_stopped(self, with_sender: bool) -> std::io::Result<()> {
         let sender = with_sender.then(|| tokio::spawn(Arc::clone(&self.outbox).run()));
+        let watcher = tokio::spawn(Arc::clone(&self.catalog).watch());
         let result = self.server.await;
+        watcher.abort();
         if let Some(sender) = sender {
             sender.abort();
         }

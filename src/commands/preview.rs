@@ -3,9 +3,8 @@
 use crate::campaign::Campaign;
 use crate::config::Config;
 use crate::domain::countdown::{Countdown, Phase};
-use crate::domain::locale::LocaleChooser;
 use crate::domain::notice::NoticeKind;
-use crate::i18n::Localizer;
+use crate::i18n::Catalog;
 use jiff::Timestamp;
 
 /// What to preview instead of the real countdown.
@@ -29,15 +28,14 @@ pub enum PreviewError {
 /// Renders the notice `text.body` for `locale` as it would be sent now.
 pub fn render(
     config: &Config,
-    localizer: &Localizer,
+    catalog: &Catalog,
     locale: &str,
     standing: Standing,
+    country: Option<&str>,
 ) -> Result<String, PreviewError> {
-    let chooser = LocaleChooser::new(
-        localizer.locales(),
-        config.settings.campaign.default_locale.clone(),
-    );
-    let locale = chooser
+    let localizer = &catalog.localizer;
+    let locale = catalog
+        .chooser
         .supported(locale)
         .ok_or_else(|| PreviewError::UnknownLocale {
             asked: locale.to_owned(),
@@ -68,9 +66,7 @@ pub fn render(
             hours_left: 0,
         },
     };
-    Ok(localizer.render(
-        &locale,
-        NoticeKind::Notice,
-        &campaign.preview_args(countdown),
-    )?)
+    let mut args = campaign.preview_args(countdown);
+    args.country = country.map(str::to_ascii_uppercase);
+    Ok(localizer.render(&locale, NoticeKind::Notice, &args)?)
 }

@@ -1,7 +1,9 @@
 //! The reply policy: exactly one decision per inbound message.
 
 use super::countdown::Phase;
+use super::keywords::Keyword;
 use super::message::{InboundMessage, MessageKind};
+use super::notice::NoticeKind;
 use jiff::{SignedDuration, Timestamp};
 use std::fmt;
 
@@ -82,10 +84,39 @@ pub struct UserState {
     pub last_notice: Option<LastNotice>,
 }
 
+/// What a decision changes on the user's record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserChange {
+    OptOut,
+    OptIn,
+    /// The language keyword's locale becomes the user's stored choice.
+    ChooseLocale(String),
+}
+
+/// The decision, what to send and what to remember.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub reply: Option<NoticeKind>,
+    pub change: Option<UserChange>,
+}
+
+impl Verdict {
+    fn silent(decision: Decision) -> Self {
+        Self {
+            decision,
+            reply: None,
+            change: None,
+        }
+    }
+}
+
 /// Everything the decision depends on.
 pub struct Situation<'a> {
     pub message: &'a InboundMessage,
     pub seen_before: bool,
+    /// The keyword the whole message is, if any.
+    pub keyword: Option<&'a Keyword>,
     pub user: &'a UserState,
     /// The phase and locale a notice sent now would have.
     pub phase: Phase,
@@ -102,23 +133,43 @@ pub struct ReplyPolicy {
 }
 
 impl ReplyPolicy {
-    pub fn decide(&self, s: &Situation<'_>) -> Decision {
+    pub fn decide(&self, s: &Situation<'_>) -> Verdict {
         if s.seen_before {
-            return Decision::Duplicate;
+            return Verdict::silent(Decision::Duplicate);
         }
         if self.is_ignored(s.message) {
-            return Decision::Ignored;
+            return Verdict::silent(Decision::Ignored);
         }
         if s.now.duration_since(s.message.sent_at) > REPLY_WINDOW {
-            return Decision::Expired;
+            return Verdict::silent(Decision::Expired);
         }
-        if s.user.opted_out {
-            return Decision::OptedOut;
+        let keyword = |reply, change| Verdict {
+            decision: Decision::Keyword,
+            reply: Some(reply),
+            change: Some(change),
+        };
+        match (s.keyword, s.user.opted_out) {
+            // One confirmation, and nothing after: a second STOP is not answered.
+            (Some(Keyword::Stop), false) => {
+                return keyword(NoticeKind::StopConfirmation, UserChange::OptOut);
+            }
+            (Some(Keyword::Start), _) => {
+                return keyword(NoticeKind::StartConfirmation, UserChange::OptIn);
+            }
+            (Some(Keyword::Language(locale)), false) => {
+                return keyword(NoticeKind::Notice, UserChange::ChooseLocale(locale.clone()));
+            }
+            (_, true) => return Verdict::silent(Decision::OptedOut),
+            (None, false) => {}
         }
         if self.is_coalesced(s) {
-            return Decision::Coalesced;
+            return Verdict::silent(Decision::Coalesced);
         }
-        Decision::Notified
+        Verdict {
+            decision: Decision::Notified,
+            reply: Some(NoticeKind::Notice),
+            change: None,
+        }
     }
 
     fn is_ignored(&self, message: &InboundMessage) -> bool {
@@ -170,9 +221,20 @@ mod tests {
         user: &UserState,
         now: Timestamp,
     ) -> Decision {
+        decide_keyword(policy, message, user, now, None).decision
+    }
+
+    fn decide_keyword(
+        policy: &ReplyPolicy,
+        message: &InboundMessage,
+        user: &UserState,
+        now: Timestamp,
+        keyword: Option<&Keyword>,
+    ) -> Verdict {
         policy.decide(&Situation {
             message,
             seen_before: false,
+            keyword,
             user,
             phase: Phase::Countdown,
             locale: "en",
@@ -243,6 +305,33 @@ mod tests {
             decide(&every_message, &text, &recent(Phase::Countdown, "en"), now),
             Decision::Notified
         );
+    }
+
+    #[test]
+    fn stop_confirms_once_start_always_and_a_language_switches() {
+        let now = Timestamp::now();
+        let text = message("text", now);
+        let fresh = UserState::default();
+        let opted_out = UserState {
+            opted_out: true,
+            ..UserState::default()
+        };
+        let stop = decide_keyword(&policy(), &text, &fresh, now, Some(&Keyword::Stop));
+        assert_eq!(stop.reply, Some(NoticeKind::StopConfirmation));
+        assert_eq!(stop.change, Some(UserChange::OptOut));
+        let again = decide_keyword(&policy(), &text, &opted_out, now, Some(&Keyword::Stop));
+        assert_eq!((again.decision, again.reply), (Decision::OptedOut, None));
+        let start = decide_keyword(&policy(), &text, &opted_out, now, Some(&Keyword::Start));
+        assert_eq!(
+            (start.decision, start.reply),
+            (Decision::Keyword, Some(NoticeKind::StartConfirmation))
+        );
+        let english = Keyword::Language("en".into());
+        let switch = decide_keyword(&policy(), &text, &fresh, now, Some(&english));
+        assert_eq!(switch.change, Some(UserChange::ChooseLocale("en".into())));
+        assert_eq!(switch.reply, Some(NoticeKind::Notice));
+        let silent = decide_keyword(&policy(), &text, &opted_out, now, Some(&english));
+        assert_eq!(silent.decision, Decision::OptedOut);
     }
 
     #[test]

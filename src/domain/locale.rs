@@ -98,9 +98,51 @@ impl LocaleChooser {
     }
 }
 
-/// The language a short text is written in, when its script settles it.
-/// Latin-script texts are left to the country: short greetings defeat guessing.
+/// The language a short text is written in, when it can be told: the
+/// script decides first (so Urdu and Persian are never taken for Arabic),
+/// then a detector for Latin-script text long enough to judge. "ok", emoji
+/// and digits decide nothing.
 pub fn language_of_text(text: &str, country: Option<Country>) -> Option<&'static str> {
+    language_of_script(text, country).or_else(|| language_of_latin_text(text))
+}
+
+/// Latin-script languages the detector may answer with.
+const LATIN_LANGUAGES: [(whatlang::Lang, &str); 8] = [
+    (whatlang::Lang::Eng, "en"),
+    (whatlang::Lang::Spa, "es"),
+    (whatlang::Lang::Por, "pt"),
+    (whatlang::Lang::Fra, "fr"),
+    (whatlang::Lang::Deu, "de"),
+    (whatlang::Lang::Ita, "it"),
+    (whatlang::Lang::Ind, "id"),
+    (whatlang::Lang::Tur, "tr"),
+];
+
+/// Fewer letters than this is a greeting or a word: the country knows better.
+const MIN_LETTERS_TO_DETECT: usize = 12;
+// whatlang's confidence on two-line chat messages is low even when right
+// (0.16 for a correct German sentence) and near zero when it confuses
+// neighbours (0.02 for Portuguese read as Spanish): the cut sits between.
+const MIN_CONFIDENCE: f64 = 0.15;
+
+fn language_of_latin_text(text: &str) -> Option<&'static str> {
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    if letters < MIN_LETTERS_TO_DETECT || text.split_whitespace().count() < 2 {
+        return None;
+    }
+    let detector =
+        whatlang::Detector::with_allowlist(LATIN_LANGUAGES.iter().map(|(lang, _)| *lang).collect());
+    let info = detector.detect(text)?;
+    if info.script() != whatlang::Script::Latin || info.confidence() < MIN_CONFIDENCE {
+        return None;
+    }
+    LATIN_LANGUAGES
+        .iter()
+        .find(|(lang, _)| *lang == info.lang())
+        .map(|(_, tag)| *tag)
+}
+
+fn language_of_script(text: &str, country: Option<Country>) -> Option<&'static str> {
     let mut arabic_script = false;
     let mut urdu_letters = false;
     let mut persian_or_urdu_letters = false;
@@ -178,6 +220,32 @@ mod tests {
         assert_eq!(language_of_text("آپ کیسے ہیں", country("PK")), Some("ur"));
         assert_eq!(language_of_text("سلام، چطوری؟", country("IR")), Some("fa"));
         assert_eq!(language_of_text("ok 👍 123", country("EG")), None);
+    }
+
+    #[test]
+    fn latin_sentences_are_detected_but_greetings_are_not() {
+        let detect = |t| language_of_text(t, None);
+        assert_eq!(
+            detect("Bonjour, est-ce que le service fonctionne encore ?"),
+            Some("fr")
+        );
+        assert_eq!(detect("Hola, ¿todavía funciona la aplicación?"), Some("es"));
+        assert_eq!(
+            detect("Hi! Is the app still working? I can't log in."),
+            Some("en")
+        );
+        assert_eq!(detect("oi tudo bem com você"), Some("pt"));
+        // Too close to call: left to the country rather than guessed wrong.
+        assert_eq!(detect("Olá, o aplicativo ainda está funcionando?"), None);
+        assert_eq!(
+            detect("Hello, where can I download the new app?"),
+            Some("en")
+        );
+        assert_eq!(detect("Hallo, funktioniert die App noch?"), Some("de"));
+        assert_eq!(detect("Hi"), None);
+        assert_eq!(detect("ok"), None);
+        assert_eq!(detect("👍👍"), None);
+        assert_eq!(detect("12345 678"), None);
     }
 
     #[test]

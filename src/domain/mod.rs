@@ -4,6 +4,7 @@
 pub mod countdown;
 pub mod decision;
 pub mod ids;
+pub mod keywords;
 pub mod locale;
 pub mod message;
 pub mod notice;

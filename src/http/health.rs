@@ -11,6 +11,8 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let paused = state.store.paused_numbers().await.unwrap_or_default();
     let queue = state.store.queue_stats(Timestamp::now()).await.ok();
     let counters = &state.intake.counters;
+    let catalog = state.catalog.current();
+    let refusal = state.catalog.refusal();
     HttpResponse::Ok().json(json!({
         "status": "ok",
         "mode": if state.live { "live" } else { "dry_run" },
@@ -24,7 +26,11 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
                 "next_probe_at": p.next_probe_at.to_string(),
             })).collect::<Vec<_>>(),
         },
-        "locales": { "version": state.localizer.version(), "available": state.localizer.locales() },
+        "locales": {
+            "version": catalog.localizer.version(),
+            "available": catalog.localizer.locales(),
+            "refused": refusal.map(|r| json!({ "at": r.at.to_string(), "problems": r.problems })),
+        },
         "queue": queue.map(|q| json!({ "depth": q.depth, "oldest_age_seconds": q.oldest_age.as_secs() })),
         "webhooks": {
             "duplicates": counters.duplicates.load(Ordering::Relaxed),

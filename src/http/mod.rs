@@ -10,7 +10,7 @@ pub use error::ApiError;
 
 use crate::campaign::Campaign;
 use crate::config::Secret;
-use crate::i18n::Localizer;
+use crate::i18n::LiveCatalog;
 use crate::intake::Intake;
 use crate::store::Store;
 use actix_web::{guard, web};
@@ -24,7 +24,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub intake: Intake,
     pub campaign: Arc<Campaign>,
-    pub localizer: Arc<Localizer>,
+    pub catalog: Arc<LiveCatalog>,
     pub app_secret: Secret,
     pub verify_token: Option<Secret>,
     pub signing_key: Secret,

@@ -2,6 +2,7 @@
 
 use super::{MAX_BODY_CHARS, NoticeArgs, REQUIRED_MESSAGES, RenderError, format, message_id};
 use crate::domain::countdown::{Countdown, Phase};
+use crate::domain::keywords::{Keyword, KeywordBook};
 use crate::domain::notice::NoticeKind;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
@@ -31,6 +32,7 @@ impl fmt::Display for LocaleProblem {
 /// A checked set of locales, ready to render.
 pub struct Localizer {
     bundles: BTreeMap<String, Bundle>,
+    keywords: KeywordBook,
     version: String,
 }
 
@@ -52,54 +54,38 @@ impl Localizer {
             line,
             problem,
         };
-        let entries = std::fs::read_dir(dir).map_err(|e| {
+        let files = locale_files(dir).map_err(|e| {
             vec![problem(
                 dir,
                 0,
                 format!("cannot read the locale folder: {e}"),
             )]
         })?;
-        let mut files: Vec<(String, PathBuf)> = entries
-            .filter_map(Result::ok)
-            .filter(|e| e.path().join("sunset.ftl").is_file())
-            .map(|e| {
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    e.path().join("sunset.ftl"),
-                )
-            })
-            .collect();
-        files.sort();
         if files.is_empty() {
             return Err(vec![problem(dir, 0, "no <locale>/sunset.ftl files".into())]);
         }
         let mut problems = vec![];
         let mut bundles = BTreeMap::new();
         let mut hasher = Sha256::new();
-        for (tag, file) in &files {
-            let source = match std::fs::read_to_string(file) {
-                Ok(source) => source,
-                Err(e) => {
-                    problems.push(problem(file, 0, format!("cannot read: {e}")));
-                    continue;
-                }
-            };
+        for (tag, file, source) in &files {
             hasher.update(tag.as_bytes());
             hasher.update(source.as_bytes());
-            match build_bundle(tag, file, source) {
+            match build_bundle(tag, file, source.clone()) {
                 Ok(bundle) => {
                     bundles.insert(tag.clone(), bundle);
                 }
                 Err(mut found) => problems.append(&mut found),
             }
         }
-        let localizer = Self {
+        let mut localizer = Self {
             bundles,
+            keywords: KeywordBook::default(),
             version: hex::encode(&hasher.finalize()[..6]),
         };
-        for (tag, file) in &files {
+        for (tag, file, _) in &files {
             if localizer.bundles.contains_key(tag) {
                 problems.extend(localizer.check_renders(tag, file));
+                problems.extend(localizer.add_keywords(tag, file));
             }
         }
         if problems.is_empty() {
@@ -112,6 +98,36 @@ impl Localizer {
     /// The locale tags loaded, e.g. `["ar", "en"]`.
     pub fn locales(&self) -> Vec<String> {
         self.bundles.keys().cloned().collect()
+    }
+
+    /// Every locale's stop, start and language words.
+    pub fn keywords(&self) -> &KeywordBook {
+        &self.keywords
+    }
+
+    fn add_keywords(&mut self, tag: &str, file: &Path) -> Vec<LocaleProblem> {
+        let source = std::fs::read_to_string(file).unwrap_or_default();
+        let mut problems = vec![];
+        let lists = [
+            ("keywords-stop", Keyword::Stop),
+            ("keywords-start", Keyword::Start),
+            ("language-names", Keyword::Language(tag.to_owned())),
+        ];
+        for (id, keyword) in lists {
+            let Ok(words) = self.format(tag, id, &FluentArgs::new()) else {
+                continue;
+            };
+            for clash in self.keywords.add(&words, &keyword) {
+                problems.push(LocaleProblem {
+                    file: file.to_owned(),
+                    line: line_of_message(&source, id),
+                    problem: format!(
+                        "`{clash}` in {id} already means something else in another locale"
+                    ),
+                });
+            }
+        }
+        problems
     }
 
     /// A short hash of the files: the template version recorded with each notice.
@@ -210,7 +226,7 @@ impl Localizer {
                         let id = message_id(kind, phase);
                         problems.push(LocaleProblem {
                             file: file.to_owned(),
-                            line: line_of_message(bundle_source_hint(file), id),
+                            line: line_of_message(&bundle_source_hint(file), id),
                             problem: e.to_string(),
                         });
                     }
@@ -235,19 +251,52 @@ impl NoticeArgs {
             android: "https://play.google.com/store/apps/details?id=com.example".into(),
             web: "https://example.com/app".into(),
             vars: BTreeMap::new(),
+            country: None,
         }
     }
 }
 
+/// Every `<dir>/<tag>/sunset.ftl` with its text, sorted by tag.
+fn locale_files(dir: &Path) -> std::io::Result<Vec<(String, PathBuf, String)>> {
+    let mut files = vec![];
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let file = entry.path().join("sunset.ftl");
+        if file.is_file() {
+            let source = std::fs::read_to_string(&file)?;
+            files.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                file,
+                source,
+            ));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The version a folder's files would load as: equal to
+/// [`Localizer::version`] when loaded, cheap enough to poll.
+pub fn fingerprint(dir: &Path) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    for (tag, _, source) in locale_files(dir)? {
+        hasher.update(tag.as_bytes());
+        hasher.update(source.as_bytes());
+    }
+    Ok(hex::encode(&hasher.finalize()[..6]))
+}
+
 fn fluent_args(locale: &str, args: &NoticeArgs) -> FluentArgs<'static> {
+    let regional =
+        format::RegionalFormat::new(&format::regional_locale(locale, args.country.as_deref()));
     let mut out = FluentArgs::new();
     for (key, value) in &args.vars {
         out.set(key.clone(), value.clone());
     }
     out.set("service", args.service.clone());
-    out.set("days", args.countdown.days_left);
-    out.set("hours", args.countdown.hours_left);
-    out.set("deadline", format::long_date(locale, args.last_day));
+    out.set("days", regional.number(args.countdown.days_left));
+    out.set("hours", regional.number(args.countdown.hours_left));
+    out.set("deadline", regional.date(args.last_day));
     out.set("app_link", args.app_link.clone());
     out.set("ios", args.ios.clone());
     out.set("android", args.android.clone());
@@ -311,10 +360,10 @@ fn plural_rules(tag: &str) -> Result<PluralRules, String> {
 /// `PLURAL($days)`: the CLDR cardinal category (zero, one, two, few, many,
 /// other) from ICU4X, which carries current CLDR data.
 fn plural_category<'a>(rules: &PluralRules, positional: &[FluentValue<'a>]) -> FluentValue<'a> {
-    let Some(FluentValue::Number(number)) = positional.first() else {
+    let Some(number) = positional.first().and_then(format::number_of) else {
         return FluentValue::Error;
     };
-    let category = match rules.category_for(number.value.max(0.0) as u64) {
+    let category = match rules.category_for(number.max(0.0) as u64) {
         PluralCategory::Zero => "zero",
         PluralCategory::One => "one",
         PluralCategory::Two => "two",
@@ -336,7 +385,7 @@ fn bundle_source_hint(file: &Path) -> String {
 }
 
 /// The line a message starts on, for pointing at it in a report.
-fn line_of_message(source: String, id: &str) -> usize {
+fn line_of_message(source: &str, id: &str) -> usize {
     source
         .lines()
         .position(|line| line.split('=').next().is_some_and(|head| head.trim() == id))

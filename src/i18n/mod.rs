@@ -2,9 +2,11 @@
 //! rendered with CLDR plural rules, and checked before they can reach a user.
 
 mod bundle;
+mod catalog;
 mod format;
 
-pub use bundle::{LocaleProblem, Localizer};
+pub use bundle::{LocaleProblem, Localizer, fingerprint};
+pub use catalog::{Catalog, LiveCatalog, Refusal};
 
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::notice::NoticeKind;
@@ -52,6 +54,8 @@ pub struct NoticeArgs {
     pub web: String,
     /// `[campaign.vars]`.
     pub vars: BTreeMap<String, String>,
+    /// The user's country (ISO code): its region decides digits and dates.
+    pub country: Option<String>,
 }
 
 /// Why a notice could not be rendered. Never sent half-rendered.

@@ -7,6 +7,7 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::countdown::Phase;
 use crate::domain::decision::{Decision, ReplyPolicy};
+use crate::domain::keywords::KeywordBook;
 use crate::domain::locale::LocaleChooser;
 use crate::domain::message::InboundMessage;
 use crate::domain::notice::{NoticeKind, NoticeStatus};
@@ -28,6 +29,7 @@ pub enum StoreError {
 pub struct IngestContext<'a> {
     pub policy: &'a ReplyPolicy,
     pub chooser: &'a LocaleChooser,
+    pub keywords: &'a KeywordBook,
     /// The phase a notice sent now would have.
     pub phase: Phase,
     pub now: Timestamp,
@@ -72,6 +74,7 @@ pub struct DueNotice {
     pub wa_id: Option<String>,
     pub bsuid: Option<String>,
     pub pseudonym: String,
+    pub country: Option<String>,
     /// The user's latest message: the 24-hour window runs from it.
     pub last_message_at: Timestamp,
     /// Attempts including this one.

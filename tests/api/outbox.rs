@@ -51,9 +51,9 @@ async fn the_arabic_notice_uses_the_right_plural_form_for_each_day_count() {
         (0, "اليوم هو آخر يوم لخدمة Acme Assistant"),
         (1, "بقي يوم واحد فقط"),
         (2, "بقي يومان فقط"),
-        (3, "بقيت 3 أيام"),
-        (11, "بقي 11 يومًا"),
-        (100, "بقي 100 يوم،"),
+        (3, "بقيت ٣ أيام"),
+        (11, "بقي ١١ يومًا"),
+        (100, "بقي ١٠٠ يوم،"),
     ];
     for (days_left, expected) in cases {
         let app = spawn_app_with(TestOptions {

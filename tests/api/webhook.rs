@@ -122,7 +122,7 @@ async fn every_fixture_gets_the_right_decision_and_locale() {
             "wamid.FAKE_IN_TEXT_EN_0001",
             "notified",
             "en",
-            "country",
+            "text",
         ),
         (
             "text_ar",
@@ -143,7 +143,7 @@ async fn every_fixture_gets_the_right_decision_and_locale() {
             "wamid.FAKE_IN_IMAGE_0001",
             "notified",
             "en",
-            "country",
+            "text",
         ),
         (
             "reaction",

@@ -1,7 +1,9 @@
 //! Deciding and storing one inbound message inside the batch transaction.
 
 use crate::domain::countdown::Phase;
-use crate::domain::decision::{Decision, LastNotice, Situation, UserState};
+use crate::domain::decision::{Decision, LastNotice, Situation, UserChange, UserState};
+use crate::domain::keywords::Keyword;
+use crate::domain::locale::LocaleSource;
 use crate::domain::message::{InboundMessage, MessageKind};
 use crate::domain::notice::NoticeKind;
 use crate::signing::pseudonym;
@@ -35,14 +37,22 @@ pub(super) async fn ingest_one(
         });
     }
     let country = message.from.country();
-    let (locale, source) = ctx.chooser.choose(
-        user.chosen_locale.as_deref(),
-        message.text.as_deref(),
-        country,
-    );
-    let decision = ctx.policy.decide(&Situation {
+    let keyword = message
+        .text
+        .as_deref()
+        .and_then(|text| ctx.keywords.classify(text));
+    let (locale, source) = match keyword {
+        Some(Keyword::Language(locale)) => (locale.clone(), LocaleSource::Keyword),
+        _ => ctx.chooser.choose(
+            user.chosen_locale.as_deref(),
+            message.text.as_deref(),
+            country,
+        ),
+    };
+    let verdict = ctx.policy.decide(&Situation {
         message,
         seen_before,
+        keyword,
         user: &user.state,
         phase: ctx.phase,
         locale: &locale,
@@ -62,14 +72,17 @@ pub(super) async fn ingest_one(
     .bind(country.map(|c| c.to_string()))
     .bind(&locale)
     .bind(source.as_str())
-    .bind(decision.as_str())
+    .bind(verdict.decision.as_str())
     .fetch_one(&mut **tx)
     .await?;
-    let notice_id = match decision {
-        Decision::Notified => {
-            Some(queue_notice(tx, inbound_id, user.id, message, &locale, ctx).await?)
+    if let Some(change) = &verdict.change {
+        apply_change(tx, user.id, change).await?;
+    }
+    let notice_id = match verdict.reply {
+        Some(kind) => {
+            Some(queue_notice(tx, inbound_id, user.id, message, kind, &locale, ctx).await?)
         }
-        _ => None,
+        None => None,
     };
     if message.kind != MessageKind::System {
         sqlx::query("UPDATE users SET last_message_at = MAX(COALESCE(last_message_at, 0), $1) WHERE id = $2")
@@ -80,10 +93,32 @@ pub(super) async fn ingest_one(
     }
     Ok(Ingested {
         message_id: message.id.clone(),
-        decision,
+        decision: verdict.decision,
         notice_id,
         pseudonym: user.pseudonym,
     })
+}
+
+async fn apply_change(
+    tx: &mut Transaction<'static, Sqlite>,
+    user_id: i64,
+    change: &UserChange,
+) -> Result<(), StoreError> {
+    let query = match change {
+        UserChange::OptOut => {
+            sqlx::query("UPDATE users SET opted_out = 1 WHERE id = $1").bind(user_id)
+        }
+        UserChange::OptIn => {
+            sqlx::query("UPDATE users SET opted_out = 0 WHERE id = $1").bind(user_id)
+        }
+        UserChange::ChooseLocale(locale) => {
+            sqlx::query("UPDATE users SET chosen_locale = $1 WHERE id = $2")
+                .bind(locale.clone())
+                .bind(user_id)
+        }
+    };
+    query.execute(&mut **tx).await?;
+    Ok(())
 }
 
 async fn queue_notice(
@@ -91,6 +126,7 @@ async fn queue_notice(
     inbound_id: i64,
     user_id: i64,
     message: &InboundMessage,
+    kind: NoticeKind,
     locale: &str,
     ctx: &IngestContext<'_>,
 ) -> Result<i64, StoreError> {
@@ -102,11 +138,14 @@ async fn queue_notice(
     .bind(inbound_id)
     .bind(user_id)
     .bind(&message.phone_number_id)
-    .bind(NoticeKind::Notice.as_str())
+    .bind(kind.as_str())
     .bind(locale)
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
+    if kind != NoticeKind::Notice {
+        return Ok(id);
+    }
     sqlx::query("UPDATE users SET last_notice_at = $1, last_notice_phase = $2, last_notice_locale = $3 WHERE id = $4")
         .bind(now)
         .bind(ctx.phase.as_str())

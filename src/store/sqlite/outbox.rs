@@ -16,7 +16,7 @@ pub(super) async fn claim(
     // A `sending` notice whose lease ran out belonged to a box that died
     // mid-send: it is due again.
     let rows = sqlx::query(
-        "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym,
+        "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country,
                 COALESCE(u.last_message_at, n.created_at) AS last_message_at
          FROM notices n JOIN users u ON u.id = n.user_id
          WHERE n.status IN ('queued', 'sending') AND n.due_at <= $1
@@ -47,6 +47,7 @@ pub(super) async fn claim(
             wa_id: row.try_get("wa_id")?,
             bsuid: row.try_get("bsuid")?,
             pseudonym: row.try_get("pseudonym")?,
+            country: row.try_get("country")?,
             last_message_at: from_millis(row.try_get("last_message_at")?)?,
             attempts: row.try_get::<i64, _>("attempts")? + 1,
         });

@@ -1,0 +1,124 @@
+//! Keywords: a whole message that says stop, start, or names a language.
+
+use std::collections::HashMap;
+use unicode_normalization::UnicodeNormalization;
+
+/// What a keyword message asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Keyword {
+    Stop,
+    Start,
+    /// Switch to this locale.
+    Language(String),
+}
+
+/// Folds a message for matching: NFKC, lower case, no punctuation, symbols
+/// or emoji, Arabic hamza forms and vowel marks unified, spaces collapsed.
+/// "STOP!", " stop 🛑" and "Stop." all become "stop".
+pub fn fold(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    for c in text.nfkc().flat_map(char::to_lowercase) {
+        let c = match c {
+            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+            'ى' => 'ي',
+            // Harakat and tatweel: typed by some, never by most.
+            '\u{064B}'..='\u{065F}' | '\u{0670}' | 'ـ' => continue,
+            c if c.is_alphanumeric() || is_mark(c) => c,
+            _ => ' ',
+        };
+        folded.push(c);
+    }
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Combining vowel signs (Devanagari matras and the like) belong to words.
+fn is_mark(c: char) -> bool {
+    matches!(c, '\u{0900}'..='\u{097F}' | '\u{0300}'..='\u{036F}' | '\u{0610}'..='\u{061A}')
+}
+
+/// Every keyword of every locale, folded.
+#[derive(Clone, Debug, Default)]
+pub struct KeywordBook {
+    words: HashMap<String, Keyword>,
+}
+
+impl KeywordBook {
+    /// Adds comma-separated words. Returns the words that were already
+    /// taken by another meaning, so a check can report the clash.
+    pub fn add(&mut self, list: &str, keyword: &Keyword) -> Vec<String> {
+        let mut clashes = vec![];
+        for word in list.split(',').map(fold).filter(|w| !w.is_empty()) {
+            match self.words.get(&word) {
+                Some(existing) if existing != keyword => clashes.push(word),
+                _ => {
+                    self.words.insert(word, keyword.clone());
+                }
+            }
+        }
+        clashes
+    }
+
+    /// The keyword a whole message is, if it is one.
+    pub fn classify(&self, text: &str) -> Option<&Keyword> {
+        self.words.get(&fold(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book() -> KeywordBook {
+        let mut book = KeywordBook::default();
+        book.add("stop, unsubscribe", &Keyword::Stop);
+        book.add("إيقاف, توقف", &Keyword::Stop);
+        book.add("start", &Keyword::Start);
+        book.add("English", &Keyword::Language("en".into()));
+        book.add("العربية, عربي", &Keyword::Language("ar".into()));
+        book.add("español, espanol", &Keyword::Language("es".into()));
+        book.add("हिन्दी, हिंदी, Hindi", &Keyword::Language("hi".into()));
+        book
+    }
+
+    #[test]
+    fn a_keyword_is_the_whole_message_whatever_its_case_and_punctuation() {
+        let book = book();
+        for stop in [
+            "STOP",
+            "stop",
+            " Stop! ",
+            "stop 🛑",
+            "إيقاف",
+            "ايقاف",
+            "ＳＴＯＰ",
+        ] {
+            assert_eq!(book.classify(stop), Some(&Keyword::Stop), "{stop}");
+        }
+        assert_eq!(book.classify("stop please"), None);
+        assert_eq!(book.classify("don't stop"), None);
+    }
+
+    #[test]
+    fn languages_are_named_not_coded() {
+        let book = book();
+        assert_eq!(
+            book.classify("English"),
+            Some(&Keyword::Language("en".into()))
+        );
+        assert_eq!(book.classify("عربي"), Some(&Keyword::Language("ar".into())));
+        assert_eq!(
+            book.classify("Español"),
+            Some(&Keyword::Language("es".into()))
+        );
+        assert_eq!(book.classify("हिंदी"), Some(&Keyword::Language("hi".into())));
+        assert_eq!(book.classify("Hi"), None);
+        assert_eq!(book.classify("hi!"), None);
+    }
+
+    #[test]
+    fn a_word_with_two_meanings_is_reported() {
+        let mut book = book();
+        assert_eq!(book.add("stop", &Keyword::Start), vec!["stop".to_string()]);
+        assert_eq!(book.classify("stop"), Some(&Keyword::Stop));
+    }
+}
