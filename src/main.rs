@@ -66,10 +66,20 @@ enum Command {
         #[arg(long)]
         country: Option<String>,
     },
+    /// Work with the locale files.
+    #[command(subcommand)]
+    Locales(LocalesCommand),
     /// Stop sending to every number (webhooks are still taken and queued).
     Pause,
     /// Restart sending: lifts the operator's pause and every paused number.
     Resume,
+}
+
+#[derive(Subcommand)]
+enum LocalesCommand {
+    /// Parse every locale, compare it with en, render every message for every
+    /// phase and day count 0–400; print `file:line: problem`, exit 1 on any.
+    Check,
 }
 
 fn parse_phase(raw: &str) -> Result<Phase, String> {
@@ -158,6 +168,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
                 Err(error) => return Err(error.into()),
             }
+        }
+        Command::Locales(LocalesCommand::Check) => {
+            let dir = &config.settings.locales.dir;
+            let problems = sunset::i18n::check::check(dir, &config.settings.campaign.vars);
+            if !problems.is_empty() {
+                for problem in &problems {
+                    println!("{problem}");
+                }
+                eprintln!("sunset: {} problem(s) in {}", problems.len(), dir.display());
+                return Ok(ExitCode::from(1));
+            }
+            let count = sunset::i18n::Localizer::load(dir)
+                .map(|l| l.locales().len())
+                .unwrap_or(0);
+            println!("{count} locales in {} checked: no problems", dir.display());
         }
         Command::Pause => {
             let store = startup::open_store(&config.settings.server.database_url).await?;

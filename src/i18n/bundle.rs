@@ -120,7 +120,7 @@ impl Localizer {
             for clash in self.keywords.add(&words, &keyword) {
                 problems.push(LocaleProblem {
                     file: file.to_owned(),
-                    line: line_of_message(&source, id),
+                    line: super::check::message_line(&source, id),
                     problem: format!(
                         "`{clash}` in {id} already means something else in another locale"
                     ),
@@ -226,7 +226,7 @@ impl Localizer {
                         let id = message_id(kind, phase);
                         problems.push(LocaleProblem {
                             file: file.to_owned(),
-                            line: line_of_message(&bundle_source_hint(file), id),
+                            line: super::check::message_line(&bundle_source_hint(file), id),
                             problem: e.to_string(),
                         });
                     }
@@ -382,12 +382,4 @@ fn line_at(source: &str, byte: usize) -> usize {
 
 fn bundle_source_hint(file: &Path) -> String {
     std::fs::read_to_string(file).unwrap_or_default()
-}
-
-/// The line a message starts on, for pointing at it in a report.
-fn line_of_message(source: &str, id: &str) -> usize {
-    source
-        .lines()
-        .position(|line| line.split('=').next().is_some_and(|head| head.trim() == id))
-        .map_or(1, |i| i + 1)
 }

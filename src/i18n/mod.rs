@@ -3,6 +3,7 @@
 
 mod bundle;
 mod catalog;
+pub mod check;
 mod format;
 
 pub use bundle::{LocaleProblem, Localizer, fingerprint};

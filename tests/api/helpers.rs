@@ -26,6 +26,8 @@ pub struct TestApp {
     pub graph: MockServer,
     pub store: Arc<dyn Store>,
     pub outbox: Arc<Outbox>,
+    pub catalog: Arc<sunset::i18n::LiveCatalog>,
+    pub locales_dir: PathBuf,
     pub http: reqwest::Client,
     server: actix_web::dev::ServerHandle,
     // Kept alive for the database file.
@@ -44,6 +46,8 @@ pub struct TestOptions {
     pub reuse_dir: Option<Arc<TempDir>>,
     /// Reuse another app's Graph API.
     pub graph: Option<MockServer>,
+    /// Serve a copy of the locale files that the test may edit.
+    pub own_locales: bool,
 }
 
 impl Default for TestOptions {
@@ -55,6 +59,7 @@ impl Default for TestOptions {
             phone_number_ids: vec![],
             reuse_dir: None,
             graph: None,
+            own_locales: false,
         }
     }
 }
@@ -91,7 +96,13 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     settings.campaign.deadline = Some(deadline_with_days_left(options.days_left).to_string());
     settings.campaign.min_reply_interval = options.min_reply_interval.into();
     settings.links.link_account = "https://example.com/link?token={token}".into();
-    settings.locales.dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("locales");
+    settings.locales.dir = if options.own_locales {
+        let copy = dir.path().join("locales");
+        copy_dir(&shipped_locales(), &copy);
+        copy
+    } else {
+        shipped_locales()
+    };
     let mut env = BTreeMap::from([
         ("SUNSET_APP_SECRET".to_string(), APP_SECRET.to_string()),
         ("SUNSET_VERIFY_TOKEN".into(), VERIFY_TOKEN.into()),
@@ -106,16 +117,37 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let config = Config::from_settings(settings, secrets).unwrap();
     let app = Application::build(&config).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
-    let (store, outbox, server) = (app.store(), app.outbox(), app.handle());
+    let (store, outbox, server, catalog) = (app.store(), app.outbox(), app.handle(), app.catalog());
+    let locales_dir = config.settings.locales.dir.clone();
     tokio::spawn(app.run_until_stopped(false));
     TestApp {
         address,
         graph,
         store,
         outbox,
+        catalog,
+        locales_dir,
         http: reqwest::Client::new(),
         server,
         dir,
+    }
+}
+
+/// The locale files the repository ships.
+pub fn shipped_locales() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("locales")
+}
+
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }
 
@@ -260,6 +292,17 @@ fn collect_timestamps(value: &mut Value, f: &mut dyn FnMut(&mut i64)) {
             .for_each(|item| collect_timestamps(item, f)),
         _ => {}
     }
+}
+
+/// The text body of the notice the fake Graph API received for `to`.
+pub async fn body_sent_to(app: &TestApp, to: &str) -> String {
+    let sent = app.sent_messages().await;
+    let message = sent
+        .iter()
+        .rev()
+        .find(|m| m["to"] == to)
+        .unwrap_or_else(|| panic!("nothing sent to {to}"));
+    message["text"]["body"].as_str().unwrap().to_owned()
 }
 
 /// A one-message text webhook from a phone number.

@@ -2,5 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod language;
+mod locales;
 mod outbox;
 mod webhook;

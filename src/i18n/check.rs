@@ -1,0 +1,252 @@
+//! `sunset locales check`: everything a locale set must satisfy before a
+//! product team ships it, reported as `file:line: problem`.
+
+use super::{LocaleProblem, Localizer, NoticeArgs, REQUIRED_MESSAGES, message_id};
+use crate::domain::countdown::{Countdown, Phase};
+use crate::domain::notice::NoticeKind;
+use fluent_syntax::ast;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The reference locale every other is compared with.
+pub const REFERENCE_LOCALE: &str = "en";
+/// Day counts every countdown message is rendered with.
+pub const CHECKED_DAYS: std::ops::RangeInclusive<i64> = 0..=400;
+
+/// Invisible direction marks: inside a URL they break it.
+const BIDI_CONTROLS: [char; 9] = [
+    '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}',
+    '\u{2069}',
+];
+
+/// Checks the folder; an empty list means the set may be served.
+pub fn check(dir: &Path, vars: &BTreeMap<String, String>) -> Vec<LocaleProblem> {
+    let localizer = match Localizer::load(dir) {
+        Ok(localizer) => localizer,
+        Err(problems) => return problems,
+    };
+    let mut problems = compare_variables(dir, &localizer);
+    for locale in localizer.locales() {
+        let file = dir.join(&locale).join("sunset.ftl");
+        let source = std::fs::read_to_string(&file).unwrap_or_default();
+        problems.extend(check_renders(&localizer, &locale, &file, &source, vars));
+    }
+    problems
+}
+
+/// Every (kind, phase, days, linking, country) a notice can be rendered in.
+fn cases() -> impl Iterator<Item = (NoticeKind, Countdown, bool, Option<&'static str>)> {
+    let countdowns = CHECKED_DAYS
+        .map(|days| match days {
+            0 => Countdown {
+                phase: Phase::FinalDay,
+                days_left: 0,
+                hours_left: 1,
+            },
+            days => Countdown {
+                phase: Phase::Countdown,
+                days_left: days,
+                hours_left: days * 24,
+            },
+        })
+        .chain((2..=24).map(|hours| Countdown {
+            phase: Phase::FinalDay,
+            days_left: 0,
+            hours_left: hours,
+        }))
+        .chain([Countdown {
+            phase: Phase::Ended,
+            days_left: 0,
+            hours_left: 0,
+        }]);
+    let notices = countdowns.map(|c| (NoticeKind::Notice, c));
+    let confirmations = [NoticeKind::StopConfirmation, NoticeKind::StartConfirmation].map(|kind| {
+        (
+            kind,
+            Countdown {
+                phase: Phase::Countdown,
+                days_left: 3,
+                hours_left: 72,
+            },
+        )
+    });
+    notices.chain(confirmations).flat_map(|(kind, countdown)| {
+        [
+            (true, None),
+            (false, None),
+            (true, Some("EG")),
+            (true, Some("IN")),
+        ]
+        .into_iter()
+        .map(move |(linking, country)| (kind, countdown, linking, country))
+    })
+}
+
+fn check_renders(
+    localizer: &Localizer,
+    locale: &str,
+    file: &Path,
+    source: &str,
+    vars: &BTreeMap<String, String>,
+) -> Vec<LocaleProblem> {
+    let mut reported = BTreeSet::new();
+    let mut problems = vec![];
+    for (kind, countdown, linking, country) in cases() {
+        let id = message_id(kind, countdown.phase);
+        if reported.contains(id) {
+            continue;
+        }
+        let mut args = NoticeArgs::sample(countdown, linking);
+        args.vars = vars.clone();
+        args.country = country.map(str::to_owned);
+        let problem = match localizer.render(locale, kind, &args) {
+            Err(error) => Some(error.to_string()),
+            Ok(text) => url_problem(&text, &args, kind),
+        };
+        if let Some(problem) = problem {
+            let line = message_line(source, id);
+            problems.push(LocaleProblem {
+                file: file.to_owned(),
+                line,
+                problem: format!(
+                    "{id} ({} days, linking {}): {problem}",
+                    countdown.days_left,
+                    if linking { "on" } else { "off" }
+                ),
+            });
+            reported.insert(id);
+        }
+    }
+    problems
+}
+
+/// Links must arrive whole: each on a line of its own, no direction mark
+/// on that line, and no link of a notice missing.
+fn url_problem(text: &str, args: &NoticeArgs, kind: NoticeKind) -> Option<String> {
+    if text
+        .lines()
+        .any(|line| line.contains("://") && line.contains(BIDI_CONTROLS))
+    {
+        return Some("an invisible direction mark stands on a line with a URL".into());
+    }
+    if kind != NoticeKind::Notice {
+        return None;
+    }
+    let mut urls = vec![&args.app_link];
+    urls.extend(args.link_account.as_ref());
+    urls.into_iter()
+        .find(|url| !text.lines().any(|line| line.trim() == url.as_str()))
+        .map(|url| format!("the link {url} is not on a line of its own"))
+}
+
+/// Each message's variables must be the reference locale's.
+fn compare_variables(dir: &Path, localizer: &Localizer) -> Vec<LocaleProblem> {
+    let read = |locale: &str| {
+        let file = dir.join(locale).join("sunset.ftl");
+        let source = std::fs::read_to_string(&file).unwrap_or_default();
+        (file, source)
+    };
+    let (_, reference_source) = read(REFERENCE_LOCALE);
+    let reference = variables_by_message(&reference_source);
+    let mut problems = vec![];
+    for locale in localizer
+        .locales()
+        .iter()
+        .filter(|l| l.as_str() != REFERENCE_LOCALE)
+    {
+        let (file, source) = read(locale);
+        let theirs = variables_by_message(&source);
+        for id in REQUIRED_MESSAGES {
+            let (expected, found) = (
+                reference.get(id).cloned().unwrap_or_default(),
+                theirs.get(id).cloned().unwrap_or_default(),
+            );
+            let missing: Vec<_> = expected
+                .difference(&found)
+                .map(|v| format!("${v}"))
+                .collect();
+            let unknown: Vec<_> = found
+                .difference(&expected)
+                .map(|v| format!("${v}"))
+                .collect();
+            let at = |problem| LocaleProblem {
+                file: file.clone(),
+                line: message_line(&source, id),
+                problem,
+            };
+            if !missing.is_empty() {
+                problems.push(at(format!(
+                    "{id} does not use {} (en does)",
+                    missing.join(", ")
+                )));
+            }
+            if !unknown.is_empty() {
+                problems.push(at(format!(
+                    "{id} uses {} (en does not)",
+                    unknown.join(", ")
+                )));
+            }
+        }
+    }
+    problems
+}
+
+fn variables_by_message(source: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let resource = match fluent_syntax::parser::parse(source) {
+        Ok(resource) | Err((resource, _)) => resource,
+    };
+    let mut out = BTreeMap::new();
+    for entry in resource.body {
+        if let ast::Entry::Message(message) = entry {
+            let mut found = BTreeSet::new();
+            if let Some(pattern) = &message.value {
+                pattern_variables(pattern, &mut found);
+            }
+            out.insert(message.id.name.to_owned(), found);
+        }
+    }
+    out
+}
+
+fn pattern_variables(pattern: &ast::Pattern<&str>, found: &mut BTreeSet<String>) {
+    for element in &pattern.elements {
+        if let ast::PatternElement::Placeable { expression } = element {
+            expression_variables(expression, found);
+        }
+    }
+}
+
+fn expression_variables(expression: &ast::Expression<&str>, found: &mut BTreeSet<String>) {
+    match expression {
+        ast::Expression::Select { selector, variants } => {
+            inline_variables(selector, found);
+            for variant in variants {
+                pattern_variables(&variant.value, found);
+            }
+        }
+        ast::Expression::Inline(inline) => inline_variables(inline, found),
+    }
+}
+
+fn inline_variables(inline: &ast::InlineExpression<&str>, found: &mut BTreeSet<String>) {
+    match inline {
+        ast::InlineExpression::VariableReference { id } => {
+            found.insert(id.name.to_owned());
+        }
+        ast::InlineExpression::FunctionReference { arguments, .. } => {
+            for argument in &arguments.positional {
+                inline_variables(argument, found);
+            }
+        }
+        ast::InlineExpression::Placeable { expression } => expression_variables(expression, found),
+        _ => {}
+    }
+}
+
+/// The line a message starts on.
+pub fn message_line(source: &str, id: &str) -> usize {
+    source
+        .lines()
+        .position(|line| line.split('=').next().is_some_and(|head| head.trim() == id))
+        .map_or(1, |i| i + 1)
+}

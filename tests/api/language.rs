@@ -1,0 +1,248 @@
+//! The user's language: chosen without asking, switched by name, and the
+//! stop and start keywords.
+
+use crate::helpers::*;
+use jiff::{SignedDuration, Timestamp};
+
+async fn live_app() -> TestApp {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    app
+}
+
+async fn answer_to(app: &TestApp, from: &str, id: &str, text: &str) -> sunset::store::LogEntry {
+    assert_eq!(
+        app.post_webhook(&text_message(from, id, text))
+            .await
+            .status(),
+        200
+    );
+    app.drain_outbox().await;
+    app.log(id).await
+}
+
+#[tokio::test]
+async fn the_language_comes_from_the_script_the_text_or_the_country() {
+    let app = live_app().await;
+    let cases = [
+        (
+            "923001234567",
+            "آپ کیسے ہیں؟ کیا سروس ابھی چل رہی ہے",
+            "ur",
+            "text",
+        ),
+        (
+            "989121234567",
+            "سلام، آیا این سرویس هنوز کار می‌کند؟",
+            "fa",
+            "text",
+        ),
+        (
+            "212612345678",
+            "Bonjour, est-ce que le service fonctionne encore ?",
+            "fr",
+            "text",
+        ),
+        ("201001234567", "👍🙏", "ar", "country"),
+        ("5511912345678", "ok", "pt-BR", "country"),
+        (
+            "4915112345678",
+            "Hallo, funktioniert die App noch?",
+            "de",
+            "text",
+        ),
+        ("79161234567", "Привет", "ru", "text"),
+    ];
+    for (i, (from, text, locale, source)) in cases.into_iter().enumerate() {
+        let entry = answer_to(&app, from, &format!("wamid.LANG{i}"), text).await;
+        assert_eq!(
+            (entry.locale.as_str(), entry.locale_source.as_str()),
+            (locale, source),
+            "{text}"
+        );
+        assert_eq!(entry.status.as_deref(), Some("sent"));
+    }
+    assert!(
+        body_sent_to(&app, "923001234567")
+            .await
+            .contains("Acme Assistant")
+    );
+    // Persian digits and Gregorian month names.
+    assert!(body_sent_to(&app, "989121234567").await.contains("۱۰۰"));
+    assert!(
+        body_sent_to(&app, "212612345678")
+            .await
+            .starts_with("Acme Assistant quitte WhatsApp. Il reste 100 jours")
+    );
+}
+
+#[tokio::test]
+async fn naming_a_language_switches_to_it_and_the_choice_sticks() {
+    let app = live_app().await;
+    let first = answer_to(&app, "201001234567", "wamid.AR1", "مرحبا").await;
+    assert_eq!(first.locale, "ar");
+    let switch = answer_to(&app, "201001234567", "wamid.EN1", "English").await;
+    assert_eq!(
+        (
+            switch.decision.as_str(),
+            switch.locale.as_str(),
+            switch.locale_source.as_str()
+        ),
+        ("keyword", "en", "keyword")
+    );
+    assert!(
+        body_sent_to(&app, "201001234567")
+            .await
+            .starts_with("Acme Assistant is leaving WhatsApp.")
+    );
+    // Arabic text afterwards: the stored choice wins over the script.
+    let later = answer_to(&app, "201001234567", "wamid.AR2", "شكرا").await;
+    assert_eq!(
+        (later.locale.as_str(), later.locale_source.as_str()),
+        ("en", "stored")
+    );
+    assert_eq!(later.decision, "coalesced");
+    assert_eq!(app.sent_messages().await.len(), 2);
+}
+
+#[tokio::test]
+async fn hi_is_a_greeting_not_hindi() {
+    let app = live_app().await;
+    let entry = answer_to(&app, "15551234567", "wamid.HI", "Hi").await;
+    assert_eq!(
+        (entry.decision.as_str(), entry.locale.as_str()),
+        ("notified", "en")
+    );
+    let hindi = answer_to(&app, "15557654321", "wamid.HINDI", "हिंदी").await;
+    assert_eq!(
+        (hindi.decision.as_str(), hindi.locale.as_str()),
+        ("keyword", "hi")
+    );
+}
+
+#[tokio::test]
+async fn stop_stops_with_one_confirmation_and_start_restarts() {
+    let app = live_app().await;
+    answer_to(
+        &app,
+        "15551234567",
+        "wamid.S0",
+        "hello there, is this still on?",
+    )
+    .await;
+    let stop = answer_to(&app, "15551234567", "wamid.S1", "STOP").await;
+    assert_eq!(
+        (stop.decision.as_str(), stop.notice_kind.as_deref()),
+        ("keyword", Some("stop_confirmation"))
+    );
+    assert!(
+        body_sent_to(&app, "15551234567")
+            .await
+            .contains("Reply START")
+    );
+    for (i, text) in ["hello?", "stop", "English"].into_iter().enumerate() {
+        let after = answer_to(&app, "15551234567", &format!("wamid.S2{i}"), text).await;
+        assert_eq!(after.decision, "opted_out", "{text}");
+    }
+    assert_eq!(
+        app.sent_messages().await.len(),
+        2,
+        "nothing after the confirmation"
+    );
+    let start = answer_to(&app, "15551234567", "wamid.S3", "Start!").await;
+    assert_eq!(
+        (start.decision.as_str(), start.notice_kind.as_deref()),
+        ("keyword", Some("start_confirmation"))
+    );
+    let arabic_stop = answer_to(&app, "201001234567", "wamid.S4", "إيقاف").await;
+    assert_eq!(
+        arabic_stop.notice_kind.as_deref(),
+        Some("stop_confirmation")
+    );
+    assert!(
+        body_sent_to(&app, "201001234567")
+            .await
+            .contains("لن تصلك رسائل أخرى")
+    );
+    let not_a_keyword = answer_to(
+        &app,
+        "15559998888",
+        "wamid.S5",
+        "stop please, what happens to my chats",
+    )
+    .await;
+    assert_eq!(not_a_keyword.decision, "notified");
+}
+
+#[tokio::test]
+async fn a_broken_locale_file_dropped_into_a_running_service_changes_nothing_users_receive() {
+    let app = spawn_app_with(TestOptions {
+        own_locales: true,
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    let before = app.catalog.current().localizer.version().to_owned();
+    let en = app.locales_dir.join("en/sunset.ftl");
+    let good = std::fs::read_to_string(&en).unwrap();
+    std::fs::write(
+        &en,
+        good.replace("{ $days } days left", "{ $dayz } days left"),
+    )
+    .unwrap();
+    app.catalog.reload();
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["locales"]["version"], before.as_str());
+    assert!(
+        health["locales"]["refused"]["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("dayz")
+    );
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    let entry = answer_to(&app, "15551234567", "wamid.R1", "Hi").await;
+    assert_eq!(entry.template_version.as_deref(), Some(before.as_str()));
+    assert!(
+        body_sent_to(&app, "15551234567")
+            .await
+            .contains("100 days left")
+    );
+    // A good edit is served from the next notice on.
+    std::fs::write(
+        &en,
+        good.replace("{ $days } days left", "only { $days } days left"),
+    )
+    .unwrap();
+    app.catalog.reload();
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert!(health["locales"]["refused"].is_null());
+    let entry = answer_to(&app, "15557654321", "wamid.R2", "Hi").await;
+    assert_ne!(entry.template_version.as_deref(), Some(before.as_str()));
+    assert!(
+        body_sent_to(&app, "15557654321")
+            .await
+            .contains("only 100 days left")
+    );
+}
+
+#[tokio::test]
+async fn the_running_service_notices_an_edited_file_within_seconds() {
+    let app = spawn_app_with(TestOptions {
+        own_locales: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let before = app.catalog.current().localizer.version().to_owned();
+    let en = app.locales_dir.join("en/sunset.ftl");
+    let text = std::fs::read_to_string(&en).unwrap();
+    std::fs::write(
+        &en,
+        text.replace("is leaving WhatsApp", "is moving off WhatsApp"),
+    )
+    .unwrap();
+    let deadline = Timestamp::now() + SignedDuration::from_secs(10);
+    while app.catalog.current().localizer.version() == before {
+        assert!(Timestamp::now() < deadline, "the edit was not picked up");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

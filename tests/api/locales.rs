@@ -1,0 +1,204 @@
+//! The shipped locale files and `sunset locales check`.
+
+use crate::helpers::*;
+use std::process::Command;
+use sunset::domain::countdown::{Countdown, Phase};
+use sunset::domain::notice::NoticeKind;
+use sunset::i18n::check::check;
+use sunset::i18n::{Localizer, NoticeArgs};
+
+fn render(localizer: &Localizer, locale: &str, days: i64) -> String {
+    let countdown = match days {
+        0 => Countdown {
+            phase: Phase::FinalDay,
+            days_left: 0,
+            hours_left: 5,
+        },
+        _ => Countdown {
+            phase: Phase::Countdown,
+            days_left: days,
+            hours_left: days * 24,
+        },
+    };
+    localizer
+        .render(
+            locale,
+            NoticeKind::Notice,
+            &NoticeArgs::sample(countdown, true),
+        )
+        .unwrap()
+}
+
+#[test]
+fn the_shipped_locales_pass_the_check() {
+    let problems = check(&shipped_locales(), &Default::default());
+    assert!(problems.is_empty(), "{problems:#?}");
+    let localizer = Localizer::load(&shipped_locales()).unwrap();
+    let expected = [
+        "ar", "de", "en", "es", "fa", "fr", "hi", "id", "it", "pt-BR", "ru", "tr", "ur",
+    ];
+    assert_eq!(localizer.locales(), expected);
+}
+
+#[test]
+fn plural_forms_follow_current_cldr() {
+    let localizer = Localizer::load(&shipped_locales()).unwrap();
+    let cases: &[(&str, &[(i64, &str)])] = &[
+        (
+            "ar",
+            &[
+                (1, "يوم واحد"),
+                (2, "يومان"),
+                (3, "3 أيام"),
+                (11, "11 يومًا"),
+                (21, "21 يومًا"),
+                (100, "100 يوم،"),
+                (101, "101 يوم،"),
+            ],
+        ),
+        (
+            "ru",
+            &[
+                (1, "1 день"),
+                (2, "2 дня"),
+                (3, "3 дня"),
+                (11, "11 дней"),
+                (21, "21 день"),
+                (100, "100 дней"),
+                (101, "101 день"),
+            ],
+        ),
+        (
+            "en",
+            &[
+                (1, "Only 1 day left"),
+                (2, "2 days left"),
+                (21, "21 days left"),
+                (101, "101 days left"),
+            ],
+        ),
+        ("fr", &[(1, "un jour"), (2, "2 jours"), (101, "101 jours")]),
+        ("de", &[(1, "1 Tag"), (3, "3 Tage")]),
+        ("es", &[(1, "1 día"), (3, "3 días")]),
+        ("tr", &[(1, "1 gün"), (21, "21 gün")]),
+    ];
+    for (locale, days) in cases {
+        for (n, expected) in *days {
+            let text = render(&localizer, locale, *n);
+            assert!(
+                text.contains(expected),
+                "{locale} {n}: expected `{expected}` in {text}"
+            );
+        }
+    }
+    for locale in localizer.locales() {
+        assert!(
+            !render(&localizer, &locale, 0).is_empty(),
+            "{locale} final day"
+        );
+    }
+}
+
+fn broken_copy(
+    locale: &str,
+    edit: impl Fn(&str) -> String,
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&shipped_locales(), dir.path());
+    let file = dir.path().join(locale).join("sunset.ftl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, edit(&text)).unwrap();
+    (dir, file)
+}
+
+fn problems_in(dir: &std::path::Path) -> Vec<String> {
+    check(dir, &Default::default())
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn line_of(file: &std::path::Path, needle: &str) -> usize {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap()
+        + 1
+}
+
+#[test]
+fn an_unknown_variable_is_reported_at_its_message() {
+    let (dir, file) = broken_copy("es", |t| t.replace("{ $days } días", "{ $dias } días"));
+    let problems = problems_in(dir.path());
+    let line = line_of(&file, "notice-countdown =");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with(&format!("{}:{line}:", file.display())) && p.contains("$dias")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_syntax_error_is_reported_at_its_line() {
+    let (dir, file) = broken_copy("fr", |t| {
+        t.replace(
+            "stop-confirmation =\n    ",
+            "stop-confirmation =\n    { $service\n    ",
+        )
+    });
+    let problems = problems_in(dir.path());
+    let line = line_of(&file, "stop-confirmation =");
+    assert!(
+        problems[0].starts_with(&format!("{}:", file.display())),
+        "{problems:#?}"
+    );
+    let reported: usize = problems[0].split(':').nth(1).unwrap().parse().unwrap();
+    // The parser stops where the closing brace should have been.
+    assert!((line + 1..=line + 2).contains(&reported), "{problems:#?}");
+}
+
+#[test]
+fn a_missing_message_or_a_dropped_link_is_reported() {
+    let (dir, file) = broken_copy("de", |t| t.replace("keywords-start =", "keywords-begin ="));
+    let problems = problems_in(dir.path());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with(&file.display().to_string()) && p.contains("keywords-start")),
+        "{problems:#?}"
+    );
+    let (dir, file) = broken_copy("it", |t| t.replace("\n    { $app_link }", " { $app_link }"));
+    let problems = problems_in(dir.path());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with(&file.display().to_string()) && p.contains("line of its own")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn the_cli_check_exits_1_with_file_and_line_on_a_broken_set() {
+    let run = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_sunset"))
+            .args(["locales", "check"])
+            .env("SUNSET_CONFIG", "/nonexistent/sunset.toml")
+            .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
+            .env("SUNSET_LOCALES__DIR", dir)
+            .output()
+            .unwrap()
+    };
+    let good = run(&shipped_locales());
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stdout)
+    );
+    let (dir, file) = broken_copy("ru", |t| t.replace("notice-ended =", "notice-ended = {"));
+    let bad = run(dir.path());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains(&format!("{}:", file.display())));
+}
