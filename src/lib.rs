@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod commands;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod graph_api;
 pub mod http;
 pub mod i18n;

@@ -122,6 +122,23 @@ pub fn verify_link_token(signing_key: &str, token: &str) -> Option<LinkClaim> {
     })
 }
 
+/// A login session: `role.expiry.tag`.
+pub fn session_cookie_value(signing_key: &str, role: &str, expires_at: i64) -> String {
+    let payload = format!("{role}.{expires_at}");
+    format!(
+        "{payload}.{}",
+        tag(signing_key, &format!("session|{payload}"), 16)
+    )
+}
+
+/// The role of a genuine, unexpired session cookie.
+pub fn verify_session_cookie(signing_key: &str, value: &str, now: i64) -> Option<String> {
+    let (payload, given) = value.rsplit_once('.')?;
+    let (role, expires) = payload.split_once('.')?;
+    let genuine = same_secret(given, &tag(signing_key, &format!("session|{payload}"), 16));
+    (genuine && expires.parse::<i64>().ok()? > now).then(|| role.to_owned())
+}
+
 fn tag(signing_key: &str, message: &str, bytes: usize) -> String {
     let mut m = mac(signing_key.as_bytes());
     m.update(message.as_bytes());

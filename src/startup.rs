@@ -106,6 +106,8 @@ impl Application {
             catalog: Arc::clone(&catalog),
             app_secret: config.secrets.app_secret.clone(),
             verify_token: config.secrets.verify_token.clone(),
+            admin_token: config.secrets.admin_token.clone(),
+            analyst_token: config.secrets.analyst_token.clone(),
             signing_key: config.secrets.signing_key.clone(),
             live: config.secrets.is_live(),
         });

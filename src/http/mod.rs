@@ -1,5 +1,7 @@
 //! The HTTP surface: one route table and thin handlers.
 
+mod api;
+pub mod auth;
 mod error;
 mod health;
 mod links;
@@ -27,6 +29,8 @@ pub struct AppState {
     pub catalog: Arc<LiveCatalog>,
     pub app_secret: Secret,
     pub verify_token: Option<Secret>,
+    pub admin_token: Option<Secret>,
+    pub analyst_token: Option<Secret>,
     pub signing_key: Secret,
     pub live: bool,
 }
@@ -42,6 +46,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .to(links::smart_link),
         )
         .route("/link/{token}", web::get().to(links::account_link))
+        .route("/api/notifications", web::get().to(api::notifications))
+        .route(
+            "/api/notifications.csv",
+            web::get().to(api::notifications_csv),
+        )
+        .route("/api/stats", web::get().to(api::stats))
+        .route("/api/countdown", web::get().to(api::countdown))
+        .route("/api/linked", web::post().to(api::linked))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz));
 }

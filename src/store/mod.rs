@@ -1,7 +1,10 @@
 //! Storage behind one trait: the inbound log, users, the notice outbox.
 //! Implementations store text and never render it.
 
+mod log;
 mod sqlite;
+
+pub use log::{Count, Funnel, LogEntry, LogQuery, Stats};
 
 pub use sqlite::SqliteStore;
 
@@ -139,28 +142,6 @@ impl PausedNumber {
     }
 }
 
-/// One row of the notification log, joined for reading.
-#[derive(Clone, Debug)]
-pub struct LogEntry {
-    pub inbound_message_id: String,
-    pub inbound_type: String,
-    pub pseudonym: String,
-    pub country: Option<String>,
-    pub locale: String,
-    pub locale_source: String,
-    pub decision: String,
-    pub notice_kind: Option<String>,
-    pub status: Option<String>,
-    pub body: Option<String>,
-    pub phase: Option<String>,
-    pub days_left: Option<i64>,
-    pub template_version: Option<String>,
-    pub outbound_message_id: Option<String>,
-    pub attempts: Option<i64>,
-    pub error_code: Option<i64>,
-    pub error_title: Option<String>,
-}
-
 /// How much waits in the outbox.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueueStats {
@@ -211,6 +192,26 @@ pub trait Store: Send + Sync + 'static {
 
     /// The log row of one inbound message.
     async fn log_entry(&self, inbound_message_id: &str) -> Result<Option<LogEntry>, StoreError>;
+    /// A page of the log in id order, after `query.after_id`.
+    async fn log_page(&self, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError>;
+    /// Counts for the dashboard and /api/stats.
+    async fn stats(
+        &self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<Stats, StoreError>;
+    /// Marks the user a link token names as linked; false if unknown.
+    async fn mark_linked(
+        &self,
+        phone_number_id: &str,
+        user_key: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Pseudonymizes log rows received before `before` (opt-outs are kept);
+    /// returns how many users were scrubbed.
+    async fn purge(&self, before: Timestamp) -> Result<u64, StoreError>;
+    /// Erases one person (phone or BSUID) on every number; returns rows removed.
+    async fn forget(&self, user_key: &str) -> Result<u64, StoreError>;
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError>;
     /// How many bodies sit in quarantine.
     async fn quarantined(&self) -> Result<i64, StoreError>;

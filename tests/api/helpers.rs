@@ -20,6 +20,9 @@ pub const APP_SECRET: &str = "test-app-secret";
 pub const VERIFY_TOKEN: &str = "test-verify-token";
 pub const ACCESS_TOKEN: &str = "test-access-token";
 pub const PUBLIC_URL: &str = "https://sunset.test";
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const ANALYST_TOKEN: &str = "test-analyst-token";
+pub const SIGNING_KEY: &str = "test-signing-key";
 
 pub struct TestApp {
     pub address: String,
@@ -106,9 +109,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let mut env = BTreeMap::from([
         ("SUNSET_APP_SECRET".to_string(), APP_SECRET.to_string()),
         ("SUNSET_VERIFY_TOKEN".into(), VERIFY_TOKEN.into()),
-        ("SUNSET_ADMIN_TOKEN".into(), "test-admin-token".into()),
-        ("SUNSET_ANALYST_TOKEN".into(), "test-analyst-token".into()),
-        ("SUNSET_SIGNING_KEY".into(), "test-signing-key".into()),
+        ("SUNSET_ADMIN_TOKEN".into(), ADMIN_TOKEN.into()),
+        ("SUNSET_ANALYST_TOKEN".into(), ANALYST_TOKEN.into()),
+        ("SUNSET_SIGNING_KEY".into(), SIGNING_KEY.into()),
     ]);
     if options.live {
         env.insert("SUNSET_ACCESS_TOKEN".into(), ACCESS_TOKEN.into());
@@ -211,6 +214,16 @@ impl TestApp {
     /// The database folder, for starting a second app on the same data.
     pub fn dir_for_restart(&self) -> Arc<TempDir> {
         Arc::clone(&self.dir)
+    }
+
+    /// GET with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn stop(&self) {

@@ -1,11 +1,12 @@
 //! The embedded store: one SQLite file in WAL mode.
 
 mod ingest;
+mod log;
 mod outbox;
 
 use super::{
-    AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, PausedNumber, QueueStats,
-    StatusUpdate, Store, StoreError, from_millis, millis,
+    AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
+    QueueStats, Stats, StatusUpdate, Store, StoreError, from_millis, millis,
 };
 use crate::domain::message::InboundMessage;
 use async_trait::async_trait;
@@ -158,36 +159,36 @@ impl Store for SqliteStore {
     }
 
     async fn log_entry(&self, inbound_message_id: &str) -> Result<Option<LogEntry>, StoreError> {
-        let row = sqlx::query(
-            "SELECT i.message_id, i.inbound_type, u.pseudonym, i.country, i.locale, i.locale_source, i.decision,
-                    n.kind, n.status, n.body, n.phase, n.days_left, n.template_version, n.outbound_message_id,
-                    n.attempts, n.error_code, n.error_title
-             FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id
-             WHERE i.message_id = $1",
-        )
-        .bind(inbound_message_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(LogEntry {
-            inbound_message_id: row.try_get(0)?,
-            inbound_type: row.try_get(1)?,
-            pseudonym: row.try_get(2)?,
-            country: row.try_get(3)?,
-            locale: row.try_get(4)?,
-            locale_source: row.try_get(5)?,
-            decision: row.try_get(6)?,
-            notice_kind: row.try_get(7)?,
-            status: row.try_get(8)?,
-            body: row.try_get(9)?,
-            phase: row.try_get(10)?,
-            days_left: row.try_get(11)?,
-            template_version: row.try_get(12)?,
-            outbound_message_id: row.try_get(13)?,
-            attempts: row.try_get(14)?,
-            error_code: row.try_get(15)?,
-            error_title: row.try_get(16)?,
-        }))
+        log::entry(&self.pool, inbound_message_id).await
+    }
+
+    async fn log_page(&self, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
+        log::page(&self.pool, query).await
+    }
+
+    async fn stats(
+        &self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<Stats, StoreError> {
+        log::stats(&self.pool, since, until).await
+    }
+
+    async fn mark_linked(
+        &self,
+        phone_number_id: &str,
+        user_key: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        log::mark_linked(&self.pool, phone_number_id, user_key, at).await
+    }
+
+    async fn purge(&self, before: Timestamp) -> Result<u64, StoreError> {
+        log::purge(&self.pool, before).await
+    }
+
+    async fn forget(&self, user_key: &str) -> Result<u64, StoreError> {
+        log::forget(&self.pool, user_key).await
     }
 
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError> {

@@ -1,0 +1,251 @@
+//! The analysts' API: the log (JSON and CSV), counts, the countdown, and
+//! the linking backend's call.
+
+use super::auth::Access;
+use super::{ApiError, AppState};
+use crate::domain::decision::Decision;
+use crate::domain::notice::NoticeStatus;
+use crate::export::{csv_chunk, entry_json};
+use crate::signing::{verify_link_token, verify_webhook};
+use crate::store::{Count, LogQuery};
+use actix_web::{HttpRequest, HttpResponse, web};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
+/// Rows per database read while streaming a CSV.
+const CSV_PAGE: u32 = 5000;
+
+#[derive(Deserialize)]
+pub struct LogParams {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    locale: Option<String>,
+    country: Option<String>,
+    decision: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    reveal: bool,
+}
+
+fn instant(name: &str, raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    raw.map(|r| {
+        r.parse()
+            .map_err(|_| ApiError::BadRequest(format!("{name}: `{r}` is not an RFC 3339 instant")))
+    })
+    .transpose()
+}
+
+impl LogParams {
+    fn query(&self) -> Result<LogQuery, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::BadRequest(format!(
+                "limit: must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        let after_id = match &self.cursor {
+            Some(cursor) => i64::from_str_radix(cursor, 16).map_err(|_| {
+                ApiError::BadRequest("cursor: not a cursor from next_cursor".into())
+            })?,
+            None => 0,
+        };
+        if let Some(decision) = self
+            .decision
+            .as_deref()
+            .filter(|d| Decision::parse(d).is_none())
+        {
+            return Err(ApiError::BadRequest(format!(
+                "decision: unknown `{decision}`"
+            )));
+        }
+        if let Some(status) = self
+            .status
+            .as_deref()
+            .filter(|s| NoticeStatus::parse(s).is_none())
+        {
+            return Err(ApiError::BadRequest(format!("status: unknown `{status}`")));
+        }
+        Ok(LogQuery {
+            after_id,
+            limit,
+            since: instant("since", self.since.as_deref())?,
+            until: instant("until", self.until.as_deref())?,
+            locale: self.locale.clone(),
+            country: self.country.as_ref().map(|c| c.to_ascii_uppercase()),
+            decision: self.decision.clone(),
+            status: self.status.clone(),
+        })
+    }
+}
+
+/// `{"items": [...], "next_cursor": "…" or null}`, oldest first.
+pub async fn notifications(
+    access: Access,
+    params: web::Query<LogParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let reveal = access.may_reveal(params.reveal)?;
+    let query = params.query()?;
+    let page = state.store.log_page(&query).await?;
+    let next_cursor = (page.len() == query.limit as usize)
+        .then(|| page.last().map(|e| format!("{:x}", e.id)))
+        .flatten();
+    let items: Vec<Value> = page.iter().map(|e| entry_json(e, reveal)).collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_cursor": next_cursor })))
+}
+
+/// The same rows as CSV, streamed page by page with flat memory.
+pub async fn notifications_csv(
+    access: Access,
+    params: web::Query<LogParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let reveal = access.may_reveal(params.reveal)?;
+    let mut query = params.query()?;
+    // `limit` pages the JSON API; the CSV is the whole selection.
+    query.limit = CSV_PAGE;
+    let store = Arc::clone(&state.store);
+    let stream =
+        futures_util::stream::unfold(Some((store, query, true)), move |cursor| async move {
+            let (store, mut query, first) = cursor?;
+            let page = match store.log_page(&query).await {
+                Ok(page) => page,
+                Err(error) => return Some((Err(ApiError::Storage(error)), None)),
+            };
+            if page.is_empty() && !first {
+                return None;
+            }
+            let bytes =
+                csv_chunk(&page, reveal, first).map_err(|e| ApiError::BadRequest(e.to_string()));
+            let more = page.len() == query.limit as usize;
+            query.after_id = page.last().map_or(query.after_id, |e| e.id);
+            Some((
+                bytes.map(web::Bytes::from),
+                more.then_some((store, query, false)),
+            ))
+        });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"sunset-notifications.csv\"",
+        ))
+        .streaming(stream))
+}
+
+#[derive(Deserialize)]
+pub struct RangeParams {
+    since: Option<String>,
+    until: Option<String>,
+}
+
+fn as_object(counts: &[Count]) -> Value {
+    Value::Object(
+        counts
+            .iter()
+            .map(|c| (c.key.clone(), json!(c.count)))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// Counts by day (campaign time zone), locale, country, phase, decision and
+/// status, and the funnel.
+pub async fn stats(
+    _: Access,
+    params: web::Query<RangeParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let since = instant("since", params.since.as_deref())?;
+    let until = instant("until", params.until.as_deref())?;
+    let stats = state.store.stats(since, until).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "time_zone": state.campaign.deadline.time_zone.iana_name().unwrap_or("UTC"),
+        "by_day": days(&state, &stats.hourly_decisions),
+        "by_locale": as_object(&stats.by_locale),
+        "by_country": as_object(&stats.by_country),
+        "by_phase": as_object(&stats.by_phase),
+        "by_decision": as_object(&stats.by_decision),
+        "by_status": as_object(&stats.by_status),
+        "funnel": stats.funnel,
+    })))
+}
+
+/// Folds hourly counts into local days: `[{"date", "total", "decisions"}]`.
+pub fn days(state: &AppState, hourly: &[(i64, String, i64)]) -> Vec<Value> {
+    let zone = &state.campaign.deadline.time_zone;
+    let mut days: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for (hour, decision, count) in hourly {
+        let Ok(at) = Timestamp::from_millisecond(*hour) else {
+            continue;
+        };
+        let date = at.to_zoned_datetime(zone.clone()).date().to_string();
+        *days
+            .entry(date)
+            .or_default()
+            .entry(decision.clone())
+            .or_default() += count;
+    }
+    days.into_iter()
+        .map(|(date, decisions)| json!({ "date": date, "total": decisions.values().sum::<i64>(), "decisions": decisions }))
+        .collect()
+}
+
+/// Where the campaign stands now.
+pub async fn countdown(_: Access, state: web::Data<AppState>) -> HttpResponse {
+    let now = Timestamp::now();
+    let countdown = state.campaign.countdown_at(now);
+    HttpResponse::Ok().json(json!({
+        "deadline": state.campaign.deadline.instant.to_string(),
+        "now": now.to_string(),
+        "phase": countdown.phase.as_str(),
+        "days_left": countdown.days_left,
+        "hours_left": countdown.hours_left,
+    }))
+}
+
+#[derive(Deserialize)]
+struct LinkedPayload {
+    token: String,
+}
+
+/// The business's linking backend reports a linked account. The body is
+/// signed like Meta's webhooks, with SUNSET_SIGNING_KEY:
+/// `X-Sunset-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+pub async fn linked(
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let signature = request
+        .headers()
+        .get("X-Sunset-Signature")
+        .and_then(|v| v.to_str().ok());
+    let key = state.signing_key.expose();
+    verify_webhook(key, signature, &body).map_err(|e| {
+        ApiError::Unauthorized(
+            e.to_string()
+                .replace("X-Hub-Signature-256", "X-Sunset-Signature"),
+        )
+    })?;
+    let payload: LinkedPayload = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("expected {{\"token\": \"…\"}}: {e}")))?;
+    let claim = verify_link_token(key, &payload.token)
+        .ok_or_else(|| ApiError::BadRequest("token: not a genuine link token".into()))?;
+    if !state
+        .store
+        .mark_linked(&claim.phone_number_id, &claim.user_key, Timestamp::now())
+        .await?
+    {
+        return Err(ApiError::NotFound(
+            "no user for this token (forgotten?)".into(),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(json!({ "linked": true })))
+}

@@ -1,0 +1,354 @@
+//! What analysts read: the log, the CSV, the counts, the links.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+use sunset::signing::{link_token, sign_webhook};
+
+async fn seeded() -> TestApp {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    for name in [
+        "text_en",
+        "text_ar",
+        "voice_note",
+        "reaction",
+        "username_user",
+    ] {
+        assert_eq!(app.post_webhook(&fixture(name)).await.status(), 200);
+    }
+    app.drain_outbox().await;
+    app
+}
+
+const PERSONAL: [&str; 8] = [
+    "15551234567",
+    "201001234567",
+    "966501234567",
+    "US.FAKEBSUID",
+    "EG.FAKEBSUID",
+    "Jane Doe",
+    "أحمد علي",
+    "Mona",
+];
+
+#[tokio::test]
+async fn the_api_needs_a_token() {
+    let app = seeded().await;
+    for path in [
+        "/api/notifications",
+        "/api/notifications.csv",
+        "/api/stats",
+        "/api/countdown",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 401, "{path}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"], "unauthorized");
+        assert_eq!(app.get_as("wrong", path).await.status(), 401, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_analyst_never_sees_a_clear_number_bsuid_or_name() {
+    let app = seeded().await;
+    let json = app
+        .get_as(ANALYST_TOKEN, "/api/notifications")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csv = app
+        .get_as(ANALYST_TOKEN, "/api/notifications.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for text in [&json, &csv] {
+        for personal in PERSONAL {
+            assert!(!text.contains(personal), "{personal} leaked: {text}");
+        }
+    }
+    let page: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    assert!(
+        page["items"][0]["recipient"]
+            .as_str()
+            .unwrap()
+            .starts_with("u_")
+    );
+    assert_eq!(
+        app.get_as(ANALYST_TOKEN, "/api/notifications?reveal=true")
+            .await
+            .status(),
+        403
+    );
+    let revealed: Value = app
+        .get_as(ADMIN_TOKEN, "/api/notifications?reveal=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revealed["items"][0]["recipient"], "15551234567");
+    assert_eq!(revealed["items"][0]["profile_name"], "Jane Doe");
+}
+
+#[tokio::test]
+async fn log_rows_carry_the_contract_fields_and_filters_apply() {
+    let app = seeded().await;
+    let page: Value = app
+        .get_as(
+            ANALYST_TOKEN,
+            "/api/notifications?locale=ar&decision=notified",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let row = &items[0];
+    for field in sunset::export::COLUMNS
+        .iter()
+        .filter(|c| **c != "profile_name")
+    {
+        assert!(row.get(*field).is_some(), "missing {field}");
+    }
+    assert_eq!(
+        (row["status"].as_str(), row["notice_kind"].as_str()),
+        (Some("sent"), Some("notice"))
+    );
+    assert_eq!(row["days_left"], 100);
+    let bad = app
+        .get_as(ANALYST_TOKEN, "/api/notifications?since=yesterday")
+        .await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(
+        app.get_as(ANALYST_TOKEN, "/api/notifications?limit=1001")
+            .await
+            .status(),
+        400
+    );
+}
+
+#[tokio::test]
+async fn pagination_returns_every_row_exactly_once_while_new_rows_arrive() {
+    let app = spawn_app().await;
+    for i in 0..7 {
+        app.post_webhook(&text_message(
+            &format!("1555000{i:04}"),
+            &format!("wamid.P{i}"),
+            "hello",
+        ))
+        .await;
+    }
+    let mut seen = vec![];
+    let mut cursor: Option<String> = None;
+    let mut extra = 100;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/notifications?limit=3&cursor={c}"),
+            None => "/api/notifications?limit=3".into(),
+        };
+        let page: Value = app.get_as(ANALYST_TOKEN, &path).await.json().await.unwrap();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["inbound_message_id"].as_str().unwrap().to_owned()),
+        );
+        // More messages land between pages.
+        if extra < 103 {
+            app.post_webhook(&text_message(
+                &format!("1555100{extra:04}"),
+                &format!("wamid.P{extra}"),
+                "hi",
+            ))
+            .await;
+            extra += 1;
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "a row came twice: {seen:?}");
+    assert_eq!(seen.len(), 10, "{seen:?}");
+}
+
+#[tokio::test]
+async fn user_text_comes_out_of_the_csv_neutralized_with_a_bom() {
+    let app = spawn_app().await;
+    let mut body = text_message("15551230000", "wamid.CSV", "hello");
+    body["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["name"] =
+        json!("=HYPERLINK(\"http://x\")");
+    body["entry"][0]["changes"][0]["value"]["messages"][0]["type"] = json!("=cmd|' /C calc'!A0");
+    app.post_webhook(&body).await;
+    let csv = app
+        .get_as(ADMIN_TOKEN, "/api/notifications.csv?reveal=true")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(text.contains("'=cmd"), "{text}");
+    assert!(
+        !text.contains(",=HYPERLINK") && !text.contains(",\"=HYPERLINK"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn stats_count_by_day_and_the_funnel_reaches_clicks_and_links() {
+    let app = seeded().await;
+    let sent = app.sent_messages().await;
+    let english = sent.iter().find(|m| m["to"] == "15551234567").unwrap();
+    let body = english["text"]["body"].as_str().unwrap();
+    let link = body
+        .lines()
+        .find(|l| l.contains("/l/"))
+        .unwrap()
+        .replace(PUBLIC_URL, &app.address);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let iphone =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
+    let click = no_redirects
+        .get(&link)
+        .header("User-Agent", iphone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(click.status(), 302);
+    assert_eq!(
+        click.headers()["location"],
+        "https://apps.apple.com/app/id000000000"
+    );
+    let android = no_redirects
+        .get(&link)
+        .header("User-Agent", "Mozilla/5.0 (Linux; Android 15; Pixel 9)")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        android.headers()["location"],
+        "https://play.google.com/store/apps/details?id=com.example"
+    );
+    let preview = no_redirects
+        .get(&link)
+        .header("User-Agent", "WhatsApp/2.24.10.77 A")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), 302);
+    assert_eq!(
+        no_redirects
+            .head(&link)
+            .header("User-Agent", iphone)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        302
+    );
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001").await.clicks,
+        2,
+        "the preview fetch and the HEAD are not clicks"
+    );
+    let token = link_token(
+        SIGNING_KEY,
+        "100000000000001",
+        "US.FAKEBSUID0000000001",
+        4_000_000_000,
+    );
+    let linked_body = serde_json::to_vec(&json!({ "token": token })).unwrap();
+    let linked = app
+        .http
+        .post(format!("{}/api/linked", app.address))
+        .header(
+            "X-Sunset-Signature",
+            sign_webhook(SIGNING_KEY, &linked_body),
+        )
+        .body(linked_body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(linked.status(), 200);
+    let forged = app
+        .http
+        .post(format!("{}/api/linked", app.address))
+        .header("X-Sunset-Signature", sign_webhook("x", &linked_body))
+        .body(linked_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let stats: Value = app
+        .get_as(ANALYST_TOKEN, "/api/stats")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats["funnel"],
+        json!({ "inbound": 5, "notified": 4, "sent": 4, "delivered": 0, "read": 0, "clicked": 1, "linked": 1 })
+    );
+    assert_eq!(stats["by_decision"]["ignored"], 1);
+    assert_eq!(stats["by_locale"]["ar"], 3);
+    assert_eq!(stats["by_day"][0]["total"], 5);
+    let countdown: Value = app
+        .get_as(ANALYST_TOKEN, "/api/countdown")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (countdown["phase"].as_str(), countdown["days_left"].as_i64()),
+        (Some("countdown"), Some(100))
+    );
+}
+
+#[tokio::test]
+async fn account_links_redirect_when_genuine_and_say_gone_when_not() {
+    let app = seeded().await;
+    let body = body_sent_to(&app, "201001234567").await;
+    let link = body
+        .lines()
+        .find(|l| l.contains("/link/"))
+        .unwrap()
+        .replace(PUBLIC_URL, &app.address);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let ok = no_redirects.get(&link).send().await.unwrap();
+    assert_eq!(ok.status(), 302);
+    assert!(
+        ok.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("https://example.com/link?token=")
+    );
+    let tampered = format!("{}0", link);
+    let gone = no_redirects.get(&tampered).send().await.unwrap();
+    assert_eq!(gone.status(), 410);
+    assert!(gone.text().await.unwrap().contains("expired"));
+    let expired = link_token(SIGNING_KEY, "100000000000001", "201001234567", 1_000);
+    assert_eq!(
+        no_redirects
+            .get(format!("{}/link/{expired}", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        410
+    );
+}
