@@ -5,6 +5,7 @@ use crate::campaign::Campaign;
 use crate::domain::decision::{Decision, ReplyPolicy};
 use crate::domain::message::InboundMessage;
 use crate::i18n::LiveCatalog;
+use crate::metrics::Metrics;
 use crate::store::{IngestContext, Ingested, StatusUpdate, Store, StoreError};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub struct Intake {
     pub policy: ReplyPolicy,
     pub catalog: Arc<LiveCatalog>,
     pub campaign: Arc<Campaign>,
+    pub metrics: Arc<Metrics>,
     pub signing_key: String,
     pub sender_wake: Arc<Notify>,
     pub counters: IntakeCounters,
@@ -67,6 +69,7 @@ impl Intake {
             };
             outcomes = self.store.ingest(&batch.messages, &ctx).await?;
             for outcome in &outcomes {
+                self.metrics.decision(outcome.decision.as_str());
                 tracing::info!(user = %outcome.pseudonym, decision = %outcome.decision, notice_id = ?outcome.notice_id, "inbound message decided");
             }
             let duplicates = outcomes

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use sunset::commands::export::{self, Format as ExportFormat};
 use sunset::commands::preview::{self, PreviewError, Standing};
 use sunset::commands::simulate::{self, SimulatedMessage};
 use sunset::config::Config;
@@ -66,6 +67,36 @@ enum Command {
         #[arg(long)]
         country: Option<String>,
     },
+    /// Write the notification log as CSV or JSON Lines.
+    Export {
+        /// csv (with a UTF-8 BOM, formula cells defused) or jsonl.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Only rows received at or after this RFC 3339 instant.
+        #[arg(long)]
+        since: Option<jiff::Timestamp>,
+        /// Only rows received before this RFC 3339 instant.
+        #[arg(long)]
+        until: Option<jiff::Timestamp>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Clear phone numbers, BSUIDs and profile names instead of pseudonyms.
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Pseudonymize users and notice texts older than a limit (opt-outs are kept).
+    Purge {
+        /// e.g. 90d; at least 7d, since Meta retries webhooks for 7 days.
+        #[arg(long, value_parser = parse_age)]
+        older_than: jiff::SignedDuration,
+    },
+    /// Erase one person: every message, notice and record of them.
+    Forget {
+        /// Their phone number (digits) or BSUID.
+        #[arg(long)]
+        user: String,
+    },
     /// Work with the locale files.
     #[command(subcommand)]
     Locales(LocalesCommand),
@@ -80,6 +111,17 @@ enum LocalesCommand {
     /// Parse every locale, compare it with en, render every message for every
     /// phase and day count 0–400; print `file:line: problem`, exit 1 on any.
     Check,
+}
+
+/// Meta retries webhooks for 7 days: their ids must stay until then.
+const MIN_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+fn parse_age(raw: &str) -> Result<jiff::SignedDuration, String> {
+    let age = sunset::config::parse_duration(raw)?;
+    if age < MIN_RETENTION {
+        return Err("must be at least 7d: Meta still retries webhooks that young".into());
+    }
+    Ok(age)
 }
 
 fn parse_phase(raw: &str) -> Result<Phase, String> {
@@ -168,6 +210,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
                 Err(error) => return Err(error.into()),
             }
+        }
+        Command::Export {
+            format,
+            since,
+            until,
+            output,
+            reveal,
+        } => {
+            let store = startup::open_store(&config.settings.server.database_url).await?;
+            let mut out: Box<dyn std::io::Write> = match &output {
+                Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let rows = export::run(store.as_ref(), format, since, until, reveal, &mut out).await?;
+            eprintln!("{rows} row(s) exported");
+        }
+        Command::Purge { older_than } => {
+            let store = startup::open_store(&config.settings.server.database_url).await?;
+            let scrubbed = store.purge(jiff::Timestamp::now() - older_than).await?;
+            println!("{scrubbed} user(s) pseudonymized; opt-outs kept");
+        }
+        Command::Forget { user } => {
+            let store = startup::open_store(&config.settings.server.database_url).await?;
+            let removed = store.forget(user.trim().trim_start_matches('+')).await?;
+            println!("{removed} row(s) erased");
         }
         Command::Locales(LocalesCommand::Check) => {
             let dir = &config.settings.locales.dir;

@@ -5,6 +5,7 @@ use crate::campaign::Campaign;
 use crate::domain::decision::REPLY_WINDOW;
 use crate::graph_api::{ErrorAction, GraphClient, GraphError, Recipient};
 use crate::i18n::LiveCatalog;
+use crate::metrics::Metrics;
 use crate::store::{
     ALL_NUMBERS, AttemptOutcome, DueNotice, ErrorInfo, PausedNumber, Rendered, Store,
 };
@@ -48,6 +49,7 @@ pub struct Outbox {
     limiter: DefaultKeyedRateLimiter<String>,
     slowed_until: Mutex<HashMap<String, Timestamp>>,
     wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 impl Outbox {
@@ -57,6 +59,7 @@ impl Outbox {
         catalog: Arc<LiveCatalog>,
         campaign: Arc<Campaign>,
         messages_per_second: u32,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let rate = NonZeroU32::new(messages_per_second).unwrap_or(NonZeroU32::MIN);
         // A burst of one spaces sends evenly: never over the limit in any second.
@@ -69,6 +72,7 @@ impl Outbox {
             limiter: RateLimiter::keyed(quota),
             slowed_until: Mutex::new(HashMap::new()),
             wake: Arc::new(Notify::new()),
+            metrics,
         }
     }
 
@@ -134,6 +138,7 @@ impl Outbox {
                 .await;
         };
         self.wait_for_rate(&notice.phone_number_id, now).await;
+        let started = std::time::Instant::now();
         let result = client
             .send_text(
                 &notice.phone_number_id,
@@ -142,6 +147,7 @@ impl Outbox {
                 &notice.id.to_string(),
             )
             .await;
+        self.metrics.send_latency(started.elapsed().as_secs_f64());
         let outcome = match result {
             Ok(outbound_message_id) => {
                 tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "notice sent");
@@ -164,6 +170,14 @@ impl Outbox {
         outcome: AttemptOutcome,
         now: Timestamp,
     ) -> anyhow::Result<()> {
+        self.metrics.send(match &outcome {
+            AttemptOutcome::Sent { .. } => "sent",
+            AttemptOutcome::DryRun { .. } => "dry_run",
+            AttemptOutcome::Retry { .. } => "retry",
+            AttemptOutcome::Failed { .. } => "failed",
+            AttemptOutcome::Expired => "expired",
+            AttemptOutcome::Requeue => "paused",
+        });
         Ok(self.store.finish_attempt(notice.id, &outcome, now).await?)
     }
 

@@ -7,6 +7,7 @@ use crate::graph_api::GraphClient;
 use crate::http::{self, AppState, MAX_WEBHOOK_BYTES};
 use crate::i18n::{Catalog, LiveCatalog};
 use crate::intake::{Intake, IntakeCounters};
+use crate::metrics::Metrics;
 use crate::outbox::{Delivery, Outbox};
 use crate::store::{SqliteStore, Store};
 use actix_web::dev::{Server, ServerHandle};
@@ -81,12 +82,14 @@ impl Application {
             },
             None => Delivery::DryRun,
         };
+        let metrics = Arc::new(Metrics::default());
         let outbox = Arc::new(Outbox::new(
             Arc::clone(&store),
             delivery,
             Arc::clone(&catalog),
             Arc::clone(&campaign),
             whatsapp.messages_per_second,
+            Arc::clone(&metrics),
         ));
         let state = web::Data::new(AppState {
             store: Arc::clone(&store),
@@ -98,6 +101,7 @@ impl Application {
                 },
                 catalog: Arc::clone(&catalog),
                 campaign: Arc::clone(&campaign),
+                metrics: Arc::clone(&metrics),
                 signing_key: config.secrets.signing_key.expose().to_owned(),
                 sender_wake: outbox.waker(),
                 counters: IntakeCounters::default(),
@@ -110,6 +114,7 @@ impl Application {
             analyst_token: config.secrets.analyst_token.clone(),
             signing_key: config.secrets.signing_key.clone(),
             live: config.secrets.is_live(),
+            metrics,
         });
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("server.bind: cannot listen on {}", config.bind))?;

@@ -1,4 +1,5 @@
 //! What the CLI subcommands do, beyond parsing their arguments.
 
+pub mod export;
 pub mod preview;
 pub mod simulate;

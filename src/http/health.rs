@@ -40,6 +40,27 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
+/// Prometheus text format.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let queue = state
+        .store
+        .queue_stats(Timestamp::now())
+        .await
+        .unwrap_or_default();
+    let paused = state
+        .store
+        .paused_numbers()
+        .await
+        .map(|p| p.len())
+        .unwrap_or(0);
+    let body = state
+        .metrics
+        .render(queue.depth, queue.oldest_age.as_secs(), paused as i64);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
+}
+
 /// 200 when webhooks can be accepted: the database answers. Nothing else
 /// (a paused sender, a refused locale file) takes a box out of rotation.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {

@@ -33,6 +33,7 @@ pub struct AppState {
     pub analyst_token: Option<Secret>,
     pub signing_key: Secret,
     pub live: bool,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Every route of the service.
@@ -55,5 +56,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/countdown", web::get().to(api::countdown))
         .route("/api/linked", web::post().to(api::linked))
         .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz));
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics));
 }

@@ -41,7 +41,20 @@ pub async fn receive_webhook(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = read_limited(&request, body).await?;
+    let result = accept(&request, body, &state).await;
+    state.metrics.webhook(match &result {
+        Ok(_) => "ok",
+        Err(error) => error.code(),
+    });
+    result
+}
+
+async fn accept(
+    request: &HttpRequest,
+    body: web::Payload,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = read_limited(request, body).await?;
     let signature = request
         .headers()
         .get("X-Hub-Signature-256")

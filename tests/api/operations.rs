@@ -1,0 +1,175 @@
+//! What operators run: metrics, retention, forgetting, the CLI's refusals.
+
+use crate::helpers::*;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+use std::process::Command;
+
+#[tokio::test]
+async fn metrics_count_webhooks_decisions_and_sends() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.post_webhook(&fixture("reaction")).await;
+    app.post_raw(b"{}", None).await;
+    app.drain_outbox().await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    for line in [
+        "sunset_webhooks_received_total{result=\"ok\"} 2",
+        "sunset_webhooks_received_total{result=\"unauthorized\"} 1",
+        "sunset_decisions_total{decision=\"notified\"} 1",
+        "sunset_decisions_total{decision=\"ignored\"} 1",
+        "sunset_sends_total{result=\"sent\"} 1",
+        "sunset_queue_depth 0",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in\n{text}");
+    }
+    assert!(text.contains("sunset_send_latency_seconds_count 1"));
+}
+
+#[tokio::test]
+async fn purge_pseudonymizes_old_rows_but_keeps_opt_outs() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&text_message("15551110000", "wamid.KEEP", "hello there"))
+        .await;
+    app.post_webhook(&text_message("15552220000", "wamid.STOP", "STOP"))
+        .await;
+    app.drain_outbox().await;
+    let scrubbed = app
+        .store
+        .purge(Timestamp::now() + SignedDuration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(scrubbed, 1);
+    let page: Value = app
+        .get_as(ADMIN_TOKEN, "/api/notifications?reveal=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let recipients: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["recipient"].as_str().unwrap())
+        .collect();
+    assert!(recipients[0].starts_with("u_"), "{recipients:?}");
+    assert_eq!(recipients[1], "15552220000", "the opt-out is kept");
+    // The opted-out user stays opted out.
+    app.post_webhook(&text_message("15552220000", "wamid.STOP2", "hello?"))
+        .await;
+    assert_eq!(app.log("wamid.STOP2").await.decision, "opted_out");
+}
+
+#[tokio::test]
+async fn forget_erases_one_person_everywhere() {
+    let app = spawn_app().await;
+    app.post_webhook(&fixture("text_ar")).await;
+    app.post_webhook(&fixture("text_en")).await;
+    assert!(app.store.forget("EG.FAKEBSUID0000000002").await.unwrap() > 0);
+    assert!(
+        app.store
+            .log_entry("wamid.FAKE_IN_TEXT_AR_0001")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        app.store
+            .log_entry("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+fn sunset(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .args(args)
+        .env("SUNSET_CONFIG", "/nonexistent/sunset.toml")
+        .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
+        .env("SUNSET_LOCALES__DIR", shipped_locales())
+        .env(
+            "SUNSET_LINKS__LINK_ACCOUNT",
+            "https://example.com/link?token={token}",
+        )
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn purge_refuses_anything_younger_than_seven_days() {
+    let output = sunset(&["purge", "--older-than", "3d"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 7d"));
+}
+
+#[test]
+fn preview_prints_the_notice_and_refuses_unknown_locales() {
+    let arabic = sunset(&[
+        "preview",
+        "--locale",
+        "ar",
+        "--days",
+        "3",
+        "--country",
+        "EG",
+    ]);
+    assert_eq!(arabic.status.code(), Some(0));
+    let text = String::from_utf8(arabic.stdout).unwrap();
+    assert!(
+        text.starts_with("ستتوقف خدمة Acme Assistant على واتساب. بقيت ٣ أيام"),
+        "{text}"
+    );
+    assert!(text.contains("http://127.0.0.1:8080/l/PREVIEW\n"));
+    assert!(text.contains("/link/PREVIEW"));
+    let ended = sunset(&["preview", "--locale", "pt", "--phase", "ended"]);
+    assert!(
+        String::from_utf8(ended.stdout)
+            .unwrap()
+            .contains("WhatsApp")
+    );
+    let unknown = sunset(&["preview", "--locale", "xx"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn a_secret_in_the_settings_file_or_a_missing_one_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sunset.toml");
+    std::fs::write(
+        &file,
+        "[campaign]\ndeadline = \"2027-06-30T23:59:59Z\"\n[whatsapp]\naccess_token = \"x\"\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .args(["migrate"])
+        .env("SUNSET_CONFIG", &file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("access_token"));
+    std::fs::write(&file, "[campaign]\ndeadline = \"2027-06-30T23:59:59Z\"\n").unwrap();
+    let live = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .args(["migrate"])
+        .env("SUNSET_CONFIG", &file)
+        .env("SUNSET_ACCESS_TOKEN", "token")
+        .output()
+        .unwrap();
+    assert_eq!(live.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&live.stderr);
+    assert!(
+        stderr.contains("SUNSET_APP_SECRET") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    std::fs::write(&file, "[campaign]\ntimezone = \"Mars/Base\"\n").unwrap();
+    let no_deadline = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .args(["migrate"])
+        .env("SUNSET_CONFIG", &file)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&no_deadline.stderr).contains("campaign.deadline"));
+}
