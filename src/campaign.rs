@@ -46,6 +46,11 @@ impl Campaign {
         self.deadline.countdown_at(now)
     }
 
+    /// Cookies are marked Secure when users reach us over https.
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
     pub fn linking_enabled(&self) -> bool {
         !self.link_account.is_empty()
     }

@@ -167,7 +167,10 @@ pub async fn stats(
     let stats = state.store.stats(since, until).await?;
     Ok(HttpResponse::Ok().json(json!({
         "time_zone": state.campaign.deadline.time_zone.iana_name().unwrap_or("UTC"),
-        "by_day": days(&state, &stats.hourly_decisions),
+        "by_day": days(&state, &stats.hourly_decisions)
+            .into_iter()
+            .map(|(date, decisions)| json!({ "date": date, "total": decisions.values().sum::<i64>(), "decisions": decisions }))
+            .collect::<Vec<_>>(),
         "by_locale": as_object(&stats.by_locale),
         "by_country": as_object(&stats.by_country),
         "by_phase": as_object(&stats.by_phase),
@@ -177,8 +180,11 @@ pub async fn stats(
     })))
 }
 
-/// Folds hourly counts into local days: `[{"date", "total", "decisions"}]`.
-pub fn days(state: &AppState, hourly: &[(i64, String, i64)]) -> Vec<Value> {
+/// Folds hourly counts into the campaign time zone's days, oldest first.
+pub fn days(
+    state: &AppState,
+    hourly: &[(i64, String, i64)],
+) -> Vec<(String, BTreeMap<String, i64>)> {
     let zone = &state.campaign.deadline.time_zone;
     let mut days: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for (hour, decision, count) in hourly {
@@ -192,9 +198,7 @@ pub fn days(state: &AppState, hourly: &[(i64, String, i64)]) -> Vec<Value> {
             .entry(decision.clone())
             .or_default() += count;
     }
-    days.into_iter()
-        .map(|(date, decisions)| json!({ "date": date, "total": decisions.values().sum::<i64>(), "decisions": decisions }))
-        .collect()
+    days.into_iter().collect()
 }
 
 /// Where the campaign stands now.

@@ -1,5 +1,6 @@
 //! The HTTP surface: one route table and thin handlers.
 
+mod admin;
 mod api;
 pub mod auth;
 mod error;
@@ -55,6 +56,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/stats", web::get().to(api::stats))
         .route("/api/countdown", web::get().to(api::countdown))
         .route("/api/linked", web::post().to(api::linked))
+        .route("/admin", web::get().to(admin::dashboard))
+        .route("/admin/preview", web::get().to(admin::preview))
+        .route("/admin/login", web::get().to(admin::login_form))
+        .route("/admin/login", web::post().to(admin::login))
+        .route("/admin/logout", web::get().to(admin::logout))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics));

@@ -1,6 +1,7 @@
 //! The API test suite: one binary, a real server per test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod analyst;
 mod helpers;
 mod language;
