@@ -326,7 +326,7 @@ impl Config {
         if !self.secrets.is_live() {
             warnings.push("dry-run: SUNSET_ACCESS_TOKEN is not set, notices are logged with status dry_run and never sent".into());
             if self.secrets.app_secret.expose() == DEMO_APP_SECRET {
-                warnings.push("dry-run: webhook signatures use the demo secret `dev-secret`; set SUNSET_APP_SECRET".into());
+                warnings.push("dry-run: webhook signatures are checked with the demo app secret from the README; set SUNSET_APP_SECRET".into());
             }
         }
         if self.settings.whatsapp.phone_number_ids.is_empty() {

@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// A claim lasts far longer than one HTTP call (15 s at most), so only a
 /// box that died mid-send lets a notice go back to the queue.
@@ -98,10 +98,12 @@ impl Outbox {
         Ok(count)
     }
 
-    /// Runs until the task is dropped: steps while there is work, then
-    /// waits for a wake-up or a short tick (retries fall due by time).
-    pub async fn run(self: Arc<Self>) {
-        loop {
+    /// Steps while there is work, then waits for a wake-up or a short tick
+    /// (retries fall due by time).
+    /// Stops between rounds once `stop` turns true, so that sends in flight
+    /// finish and get recorded.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
             match self.step(Timestamp::now()).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
@@ -109,6 +111,7 @@ impl Outbox {
             }
             tokio::select! {
                 () = self.wake.notified() => {}
+                _ = stop.changed() => {}
                 () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
         }

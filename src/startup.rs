@@ -16,6 +16,10 @@ use anyhow::{Context, bail};
 use std::net::TcpListener;
 use std::sync::Arc;
 
+/// How long the sender may take to finish its round at shutdown: one HTTP
+/// call's timeout plus margin.
+const SENDER_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Opens the store that `database_url` names, migrated.
 pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let scheme = database_url.split(':').next().unwrap_or_default();
@@ -162,14 +166,25 @@ impl Application {
 
     /// Serves until stopped (SIGINT, SIGTERM or the handle), with the sender
     /// running beside the server when `with_sender` is set.
+    ///
+    /// On SIGTERM the server stops taking connections and finishes the
+    /// requests in flight; the sender then finishes its round, so no send is
+    /// cut between the Graph API's answer and our record of it.
     pub async fn run_until_stopped(self, with_sender: bool) -> std::io::Result<()> {
-        let sender = with_sender.then(|| tokio::spawn(Arc::clone(&self.outbox).run()));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let sender = with_sender.then(|| tokio::spawn(Arc::clone(&self.outbox).run(stopped)));
         let watcher = tokio::spawn(Arc::clone(&self.catalog).watch());
         let result = self.server.await;
         watcher.abort();
+        let _ = stop.send(true);
         if let Some(sender) = sender {
-            sender.abort();
+            if tokio::time::timeout(SENDER_GRACE, sender).await.is_err() {
+                tracing::warn!(
+                    "the sender did not finish its round in time; leased notices are retried after restart"
+                );
+            }
         }
+        tracing::info!("stopped");
         result
     }
 }

@@ -137,7 +137,8 @@ impl PausedNumber {
             error_code: None,
             reason: "paused by the operator (sunset pause)".into(),
             paused_at: at,
-            next_probe_at: Timestamp::MAX,
+            // Never due (and still within what the store can hold).
+            next_probe_at: Timestamp::MAX - SignedDuration::from_hours(48),
         }
     }
 }

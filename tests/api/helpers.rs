@@ -51,6 +51,7 @@ pub struct TestOptions {
     pub graph: Option<MockServer>,
     /// Serve a copy of the locale files that the test may edit.
     pub own_locales: bool,
+    pub test_recipients: Vec<String>,
 }
 
 impl Default for TestOptions {
@@ -63,6 +64,7 @@ impl Default for TestOptions {
             reuse_dir: None,
             graph: None,
             own_locales: false,
+            test_recipients: vec![],
         }
     }
 }
@@ -96,6 +98,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     settings.whatsapp.graph_api_base = graph.uri();
     settings.whatsapp.phone_number_ids = options.phone_number_ids;
     settings.whatsapp.messages_per_second = 1000;
+    settings.whatsapp.test_recipients = options.test_recipients;
     settings.campaign.deadline = Some(deadline_with_days_left(options.days_left).to_string());
     settings.campaign.min_reply_interval = options.min_reply_interval.into();
     settings.links.link_account = "https://example.com/link?token={token}".into();

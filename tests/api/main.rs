@@ -4,6 +4,7 @@
 mod admin;
 mod analyst;
 mod helpers;
+mod hostile;
 mod language;
 mod locales;
 mod operations;

@@ -173,3 +173,180 @@ fn a_secret_in_the_settings_file_or_a_missing_one_stops_start_up() {
         .unwrap();
     assert!(String::from_utf8_lossy(&no_deadline.stderr).contains("campaign.deadline"));
 }
+
+#[tokio::test]
+async fn with_test_recipients_only_they_get_live_sends() {
+    let app = spawn_app_with(TestOptions {
+        test_recipients: vec!["201001234567".into()],
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&fixture("text_ar")).await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox().await;
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_AR_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("sent")
+    );
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("dry_run")
+    );
+    assert_eq!(app.sent_messages().await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_operators_pause_holds_every_number_until_resume() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    app.store
+        .pause_number(&sunset::store::PausedNumber::operator_pause(
+            Timestamp::now(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(app.post_webhook(&fixture("text_en")).await.status(), 200);
+    app.drain_outbox().await;
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("queued")
+    );
+    let health: Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["sender"]["state"], "paused");
+    app.store.resume_numbers(None).await.unwrap();
+    app.drain_outbox().await;
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .status
+            .as_deref(),
+        Some("sent")
+    );
+}
+
+/// A real `sunset serve` process on a free port, with its own database.
+struct Served {
+    child: std::process::Child,
+    url: String,
+    env: Vec<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+fn serve() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = vec![
+        (
+            "SUNSET_CONFIG".to_string(),
+            format!("{}/sunset.toml", env!("CARGO_MANIFEST_DIR")),
+        ),
+        ("SUNSET_SERVER__BIND".into(), format!("127.0.0.1:{port}")),
+        (
+            "SUNSET_SERVER__DATABASE_URL".into(),
+            format!("sqlite://{}/sunset.db", dir.path().display()),
+        ),
+        (
+            "SUNSET_LOCALES__DIR".into(),
+            shipped_locales().display().to_string(),
+        ),
+        (
+            "RUST_LOG".into(),
+            "debug,sqlx=info,hyper=info,reqwest=info".into(),
+        ),
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .arg("serve")
+        .envs(env.iter().cloned())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Served {
+        child,
+        url,
+        env,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn logs_of_a_full_run_hold_no_phone_number_bsuid_or_secret_and_sigterm_stops_it() {
+    let served = serve();
+    for (from, text) in [
+        ("201001234567", "مرحبا"),
+        ("EG.SECRETBSUID777", "hello there"),
+        ("15551234567", "STOP"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_sunset"))
+            .args([
+                "simulate",
+                "--from",
+                from,
+                "--text",
+                text,
+                "--url",
+                &served.url,
+            ])
+            .envs(served.env.iter().cloned())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            printed.contains("decision") && !printed.contains(from),
+            "{printed}"
+        );
+    }
+    let started = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = served.child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "exit after SIGTERM: {:?}",
+        output.status
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.contains("inbound message decided"), "{logs}");
+    for personal in [
+        "201001234567",
+        "SECRETBSUID777",
+        "15551234567",
+        "dev-secret",
+        "Simulated user",
+    ] {
+        assert!(
+            !logs.contains(personal),
+            "`{personal}` in the logs:\n{logs}"
+        );
+    }
+}

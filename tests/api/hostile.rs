@@ -1,0 +1,113 @@
+//! Hostile and odd input: each answered clearly, nothing lost, nothing leaked.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+use sunset::signing::sign_webhook;
+
+fn batch_of(count: usize) -> Value {
+    let now = jiff::Timestamp::now().as_second().to_string();
+    let messages: Vec<Value> = (0..count)
+        .map(|i| {
+            json!({ "from": format!("1555{i:07}"), "id": format!("wamid.BULK{i}"), "timestamp": now,
+                    "type": "text", "text": { "body": "hello" } })
+        })
+        .collect();
+    json!({ "object": "whatsapp_business_account", "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": { "display_phone_number": "15550001111", "phone_number_id": "100000000000001" },
+        "messages": messages,
+    }}]}]})
+}
+
+#[tokio::test]
+async fn a_thousand_messages_in_one_batch_are_all_decided() {
+    let app = spawn_app().await;
+    assert_eq!(app.post_webhook(&batch_of(1000)).await.status(), 200);
+    for i in [0, 499, 999] {
+        assert_eq!(
+            app.log(&format!("wamid.BULK{i}")).await.decision,
+            "notified"
+        );
+    }
+    let stats: Value = app
+        .get_as(ANALYST_TOKEN, "/api/stats")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["funnel"]["inbound"], 1000);
+}
+
+#[tokio::test]
+async fn invalid_utf8_and_deep_nesting_are_400_and_store_nothing() {
+    let app = spawn_app().await;
+    let invalid = b"{\"object\": \"\xff\xfe\"}";
+    assert_eq!(
+        app.post_raw(invalid, Some(&sign_webhook(APP_SECRET, invalid)))
+            .await
+            .status(),
+        400
+    );
+    let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_eq!(
+        app.post_raw(
+            deep.as_bytes(),
+            Some(&sign_webhook(APP_SECRET, deep.as_bytes()))
+        )
+        .await
+        .status(),
+        400
+    );
+    assert_eq!(app.store.quarantined().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn absurd_timestamps_and_missing_senders_are_quarantined_not_answered() {
+    let app = spawn_app().await;
+    let mut body = text_message("15551234567", "wamid.FUTURE", "hello");
+    body["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] =
+        json!("99999999999999999");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    let mut anonymous = text_message("15551234567", "wamid.NOBODY", "hello");
+    anonymous["entry"][0]["changes"][0]["value"]["messages"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("from");
+    anonymous["entry"][0]["changes"][0]["value"]["contacts"] = json!([]);
+    assert_eq!(app.post_webhook(&anonymous).await.status(), 200);
+    assert_eq!(app.store.quarantined().await.unwrap(), 2);
+    assert!(app.store.log_entry("wamid.FUTURE").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn huge_ids_and_bidi_overrides_in_names_are_stored_as_data() {
+    let app = spawn_app().await;
+    let long_id = format!("wamid.{}", "A".repeat(10 * 1024));
+    let mut body = text_message("15551234567", &long_id, "hello");
+    body["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["name"] =
+        json!("\u{202E}nimda<b>x</b>");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    assert_eq!(app.log(&long_id).await.decision, "notified");
+    let revealed: Value = app
+        .get_as(ADMIN_TOKEN, "/api/notifications?reveal=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        revealed["items"][0]["profile_name"],
+        "\u{202E}nimda<b>x</b>"
+    );
+}
+
+#[tokio::test]
+async fn a_message_from_another_api_bot_never_triggers_a_reply() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    let mut body = fixture("unsupported");
+    body["entry"][0]["changes"][0]["value"]["messages"][0]["unsupported"] =
+        json!({ "type": "unknown" });
+    app.post_webhook(&body).await;
+    app.drain_outbox().await;
+    assert!(app.sent_messages().await.is_empty());
+}
