@@ -177,12 +177,12 @@ impl Application {
         let result = self.server.await;
         watcher.abort();
         let _ = stop.send(true);
-        if let Some(sender) = sender {
-            if tokio::time::timeout(SENDER_GRACE, sender).await.is_err() {
-                tracing::warn!(
-                    "the sender did not finish its round in time; leased notices are retried after restart"
-                );
-            }
+        if let Some(sender) = sender
+            && tokio::time::timeout(SENDER_GRACE, sender).await.is_err()
+        {
+            tracing::warn!(
+                "the sender did not finish its round in time; leased notices are retried after restart"
+            );
         }
         tracing::info!("stopped");
         result
