@@ -77,11 +77,45 @@ pub struct LastNotice {
     pub locale: String,
 }
 
+/// The flood breaker's window: a sender writing more than this many
+/// messages in one window (another bot, a script) is suppressed.
+pub const FLOOD_WINDOW: SignedDuration = SignedDuration::from_secs(60);
+pub const FLOOD_LIMIT: u32 = 10;
+
+/// Messages a user sent in the current flood window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FloodWindow {
+    pub start: Timestamp,
+    pub count: u32,
+}
+
+impl FloodWindow {
+    /// The window after one more message at `now`.
+    pub fn record(previous: Option<FloodWindow>, now: Timestamp) -> FloodWindow {
+        match previous {
+            Some(window) if now.duration_since(window.start) < FLOOD_WINDOW => FloodWindow {
+                start: window.start,
+                count: window.count.saturating_add(1),
+            },
+            _ => FloodWindow {
+                start: now,
+                count: 1,
+            },
+        }
+    }
+
+    pub fn tripped(&self) -> bool {
+        self.count > FLOOD_LIMIT
+    }
+}
+
 /// What is stored about the user at the moment the message is decided.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserState {
     pub opted_out: bool,
     pub last_notice: Option<LastNotice>,
+    /// The flood window including the message being decided.
+    pub flood: Option<FloodWindow>,
 }
 
 /// What a decision changes on the user's record.
@@ -161,6 +195,9 @@ impl ReplyPolicy {
             }
             (_, true) => return Verdict::silent(Decision::OptedOut),
             (None, false) => {}
+        }
+        if s.user.flood.is_some_and(|f| f.tripped()) {
+            return Verdict::silent(Decision::Suppressed);
         }
         if self.is_coalesced(s) {
             return Verdict::silent(Decision::Coalesced);
@@ -283,6 +320,7 @@ mod tests {
                 phase,
                 locale: locale.into(),
             }),
+            flood: None,
         };
         let text = message("text", now);
         assert_eq!(
@@ -335,6 +373,36 @@ mod tests {
     }
 
     #[test]
+    fn a_flooding_sender_is_suppressed_until_the_window_passes() {
+        let now = Timestamp::now();
+        let mut window = None;
+        let mut decisions = vec![];
+        for i in 0..15 {
+            let at = now + SignedDuration::from_secs(i);
+            window = Some(FloodWindow::record(window, at));
+            let user = UserState {
+                flood: window,
+                ..UserState::default()
+            };
+            let zero = ReplyPolicy {
+                min_reply_interval: SignedDuration::ZERO,
+                ..policy()
+            };
+            decisions.push(decide(&zero, &message("text", at), &user, at));
+        }
+        assert_eq!(
+            decisions
+                .iter()
+                .filter(|d| **d == Decision::Notified)
+                .count(),
+            FLOOD_LIMIT as usize
+        );
+        assert_eq!(decisions[14], Decision::Suppressed);
+        let later = FloodWindow::record(window, now + SignedDuration::from_mins(2));
+        assert_eq!(later.count, 1);
+    }
+
+    #[test]
     fn numbers_outside_the_campaign_and_groups_are_ignored() {
         let now = Timestamp::now();
         let only_other = ReplyPolicy {
@@ -354,5 +422,63 @@ mod tests {
             decide(&policy(), &group, &UserState::default(), now),
             Decision::Ignored
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn keyword() -> impl Strategy<Value = Option<Keyword>> {
+            prop_oneof![
+                6 => Just(None),
+                1 => Just(Some(Keyword::Stop)),
+                1 => Just(Some(Keyword::Start)),
+                1 => Just(Some(Keyword::Language("ar".into()))),
+            ]
+        }
+
+        proptest! {
+            /// Replays a user's messages the way the store applies verdicts.
+            #[test]
+            fn no_unasked_second_notice_within_the_interval_and_none_after_stop(
+                steps in prop::collection::vec((0i64..5400, keyword()), 1..60),
+                interval_minutes in 0i64..120,
+            ) {
+                let policy = ReplyPolicy { min_reply_interval: SignedDuration::from_mins(interval_minutes), answered_numbers: vec![] };
+                let mut now = Timestamp::from_second(1_800_000_000).unwrap();
+                let mut user = UserState::default();
+                let mut locale = "en".to_string();
+                for (gap, keyword) in steps {
+                    now += SignedDuration::from_secs(gap);
+                    user.flood = Some(FloodWindow::record(user.flood, now));
+                    let text = message("text", now);
+                    if let Some(Keyword::Language(l)) = &keyword { locale = l.clone(); }
+                    let verdict = policy.decide(&Situation {
+                        message: &text, seen_before: false, keyword: keyword.as_ref(), user: &user,
+                        phase: Phase::Countdown, locale: &locale, now,
+                    });
+                    match verdict.decision {
+                        Decision::Notified => prop_assert_eq!(verdict.reply, Some(NoticeKind::Notice)),
+                        Decision::Suppressed | Decision::Coalesced | Decision::OptedOut => prop_assert_eq!(verdict.reply, None),
+                        _ => {}
+                    }
+                    if user.opted_out && keyword != Some(Keyword::Start) {
+                        prop_assert_eq!(verdict.reply, None);
+                    }
+                    if verdict.decision == Decision::Notified && let Some(last) = &user.last_notice {
+                        let changed = last.locale != locale || last.phase != Phase::Countdown;
+                        prop_assert!(changed || now.duration_since(last.at) >= policy.min_reply_interval);
+                    }
+                    match verdict.change {
+                        Some(UserChange::OptOut) => user.opted_out = true,
+                        Some(UserChange::OptIn) => user.opted_out = false,
+                        _ => {}
+                    }
+                    if verdict.reply == Some(NoticeKind::Notice) {
+                        user.last_notice = Some(LastNotice { at: now, phase: Phase::Countdown, locale: locale.clone() });
+                    }
+                }
+            }
+        }
     }
 }

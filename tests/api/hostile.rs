@@ -111,3 +111,26 @@ async fn a_message_from_another_api_bot_never_triggers_a_reply() {
     app.drain_outbox().await;
     assert!(app.sent_messages().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_flooding_sender_is_suppressed_by_the_breaker() {
+    let app = spawn_app_with(TestOptions {
+        min_reply_interval: "0s",
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    for i in 0..12 {
+        app.post_webhook(&text_message(
+            "15557770000",
+            &format!("wamid.FLOOD{i}"),
+            "ping",
+        ))
+        .await;
+    }
+    app.drain_outbox().await;
+    assert_eq!(app.log("wamid.FLOOD9").await.decision, "notified");
+    assert_eq!(app.log("wamid.FLOOD10").await.decision, "suppressed");
+    assert_eq!(app.log("wamid.FLOOD11").await.decision, "suppressed");
+    assert_eq!(app.sent_messages().await.len(), 10);
+}

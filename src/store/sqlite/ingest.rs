@@ -1,7 +1,9 @@
 //! Deciding and storing one inbound message inside the batch transaction.
 
 use crate::domain::countdown::Phase;
-use crate::domain::decision::{Decision, LastNotice, Situation, UserChange, UserState};
+use crate::domain::decision::{
+    Decision, FLOOD_LIMIT, FloodWindow, LastNotice, Situation, UserChange, UserState,
+};
 use crate::domain::keywords::Keyword;
 use crate::domain::locale::LocaleSource;
 use crate::domain::message::{InboundMessage, MessageKind};
@@ -27,7 +29,7 @@ pub(super) async fn ingest_one(
         .fetch_optional(&mut **tx)
         .await?
         .is_some();
-    let user = find_or_create_user(tx, message, ctx).await?;
+    let mut user = find_or_create_user(tx, message, ctx).await?;
     if seen_before {
         return Ok(Ingested {
             message_id: message.id.clone(),
@@ -36,6 +38,8 @@ pub(super) async fn ingest_one(
             pseudonym: user.pseudonym,
         });
     }
+    user.state.flood = Some(FloodWindow::record(user.state.flood, ctx.now));
+    record_flood(tx, user.id, user.state.flood).await?;
     let country = message.from.country();
     let keyword = message
         .text
@@ -97,6 +101,27 @@ pub(super) async fn ingest_one(
         notice_id,
         pseudonym: user.pseudonym,
     })
+}
+
+async fn record_flood(
+    tx: &mut Transaction<'static, Sqlite>,
+    user_id: i64,
+    flood: Option<FloodWindow>,
+) -> Result<(), StoreError> {
+    let Some(flood) = flood else { return Ok(()) };
+    if flood.count == FLOOD_LIMIT + 1 {
+        tracing::warn!(
+            user_id,
+            "flood breaker tripped: further messages this minute are suppressed"
+        );
+    }
+    sqlx::query("UPDATE users SET flood_window_start = $1, flood_count = $2 WHERE id = $3")
+        .bind(millis(flood.start))
+        .bind(i64::from(flood.count))
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn apply_change(
@@ -221,7 +246,8 @@ async fn find_or_create_user(
 
 async fn load_user(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<UserRow, StoreError> {
     let row = sqlx::query(
-        "SELECT id, pseudonym, chosen_locale, opted_out, last_notice_at, last_notice_phase, last_notice_locale
+        "SELECT id, pseudonym, chosen_locale, opted_out, last_notice_at, last_notice_phase, last_notice_locale,
+                flood_window_start, flood_count
          FROM users WHERE id = $1",
     )
     .bind(id)
@@ -247,6 +273,13 @@ async fn load_user(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<Use
         chosen_locale: row.try_get("chosen_locale")?,
         state: UserState {
             opted_out: row.try_get("opted_out")?,
+            flood: match row.try_get::<Option<i64>, _>("flood_window_start")? {
+                Some(start) => Some(FloodWindow {
+                    start: from_millis(start)?,
+                    count: u32::try_from(row.try_get::<i64, _>("flood_count")?).unwrap_or(u32::MAX),
+                }),
+                None => None,
+            },
             last_notice,
         },
     })
