@@ -2,10 +2,12 @@
 //! Implementations store text and never render it.
 
 mod log;
+mod postgres;
 mod sqlite;
 
 pub use log::{Count, Funnel, LogEntry, LogQuery, Stats};
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::countdown::Phase;

@@ -5,5 +5,6 @@ mod analyst;
 mod helpers;
 mod language;
 mod locales;
+mod multi_box;
 mod outbox;
 mod webhook;
