@@ -9,7 +9,7 @@ use crate::i18n::{Catalog, LiveCatalog};
 use crate::intake::{Intake, IntakeCounters};
 use crate::metrics::Metrics;
 use crate::outbox::{Delivery, Outbox};
-use crate::store::{SqliteStore, Store};
+use crate::store::{PgStore, SqliteStore, Store};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
@@ -30,9 +30,12 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
                 .with_context(|| format!("server.database_url: cannot open `{database_url}`"))?;
             Ok(Arc::new(store))
         }
-        "postgres" | "postgresql" => bail!(
-            "server.database_url: PostgreSQL is not supported by this build yet; use sqlite://"
-        ),
+        "postgres" | "postgresql" => {
+            let store = PgStore::connect(database_url)
+                .await
+                .with_context(|| format!("server.database_url: cannot open `{database_url}`"))?;
+            Ok(Arc::new(store))
+        }
         _ => {
             bail!("server.database_url: `{database_url}` must start with sqlite:// or postgres://")
         }

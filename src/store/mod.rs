@@ -2,14 +2,16 @@
 //! Implementations store text and never render it.
 
 mod log;
+mod postgres;
 mod sqlite;
 
 pub use log::{Count, Funnel, LogEntry, LogQuery, Stats};
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::countdown::Phase;
-use crate::domain::decision::{Decision, ReplyPolicy};
+use crate::domain::decision::{Decision, FloodWindow, ReplyPolicy};
 use crate::domain::keywords::KeywordBook;
 use crate::domain::locale::LocaleChooser;
 use crate::domain::message::InboundMessage;
@@ -222,6 +224,21 @@ pub trait Store: Send + Sync + 'static {
 
 pub(crate) fn millis(t: Timestamp) -> i64 {
     t.as_millisecond()
+}
+
+/// The flood window as both stores keep it: start and count columns.
+pub(crate) fn flood_window(
+    start: Option<i64>,
+    count: i64,
+) -> Result<Option<FloodWindow>, StoreError> {
+    start
+        .map(|start| {
+            Ok(FloodWindow {
+                start: from_millis(start)?,
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+            })
+        })
+        .transpose()
 }
 
 pub(crate) fn from_millis(ms: i64) -> Result<Timestamp, StoreError> {

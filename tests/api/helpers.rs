@@ -94,7 +94,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let mut settings = Settings::default();
     settings.server.bind = "127.0.0.1:0".into();
     settings.server.public_url = PUBLIC_URL.into();
-    settings.server.database_url = format!("sqlite://{}", dir.path().join("sunset.db").display());
+    settings.server.database_url = database_url(&dir).await;
     settings.whatsapp.graph_api_base = graph.uri();
     settings.whatsapp.phone_number_ids = options.phone_number_ids;
     settings.whatsapp.messages_per_second = 1000;
@@ -137,6 +137,43 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         server,
         dir,
     }
+}
+
+/// With `SUNSET_TEST_DATABASE_URL` set, a fresh PostgreSQL database per
+/// test, its URL kept in `dir` so that a restart finds the same data;
+/// otherwise an SQLite file in `dir`.
+async fn database_url(dir: &TempDir) -> String {
+    let Ok(server) = std::env::var("SUNSET_TEST_DATABASE_URL") else {
+        return format!("sqlite://{}", dir.path().join("sunset.db").display());
+    };
+    let saved = dir.path().join("database_url");
+    if let Ok(url) = std::fs::read_to_string(&saved) {
+        return url;
+    }
+    // Left behind on purpose: dropping needs every pool closed first. The
+    // prefix tells leftovers apart: `DROP DATABASE` those named sunset_test_*.
+    let name = format!("sunset_test_{:016x}", rand::random::<u64>());
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+        .await
+        .unwrap();
+    sqlx::Executor::execute(
+        &mut admin,
+        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+    )
+    .await
+    .unwrap();
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server.as_str(), String::new()),
+    };
+    // Everything up to the path: the server, without its database name.
+    let path_from = base.find("://").map_or(0, |i| i + 3);
+    let server_part = base[path_from..]
+        .find('/')
+        .map_or(base, |i| &base[..path_from + i]);
+    let url = format!("{server_part}/{name}{query}");
+    std::fs::write(&saved, &url).unwrap();
+    url
 }
 
 /// The locale files the repository ships.

@@ -7,6 +7,7 @@ mod helpers;
 mod hostile;
 mod language;
 mod locales;
+mod multi_box;
 mod operations;
 mod outbox;
 mod webhook;

@@ -9,7 +9,7 @@ use crate::domain::locale::LocaleSource;
 use crate::domain::message::{InboundMessage, MessageKind};
 use crate::domain::notice::NoticeKind;
 use crate::signing::pseudonym;
-use crate::store::{IngestContext, Ingested, StoreError, from_millis, millis};
+use crate::store::{IngestContext, Ingested, StoreError, flood_window, from_millis, millis};
 use sqlx::{Row, Sqlite, Transaction};
 
 struct UserRow {
@@ -273,13 +273,10 @@ async fn load_user(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<Use
         chosen_locale: row.try_get("chosen_locale")?,
         state: UserState {
             opted_out: row.try_get("opted_out")?,
-            flood: match row.try_get::<Option<i64>, _>("flood_window_start")? {
-                Some(start) => Some(FloodWindow {
-                    start: from_millis(start)?,
-                    count: u32::try_from(row.try_get::<i64, _>("flood_count")?).unwrap_or(u32::MAX),
-                }),
-                None => None,
-            },
+            flood: flood_window(
+                row.try_get("flood_window_start")?,
+                row.try_get("flood_count")?,
+            )?,
             last_notice,
         },
     })

@@ -1,0 +1,230 @@
+//! The analyst side of the PostgreSQL store: log pages, counts, retention.
+
+use crate::store::{Count, Funnel, LogEntry, LogQuery, Stats, StoreError, from_millis, millis};
+use jiff::Timestamp;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+
+const LOG_SELECT: &str = "SELECT i.id, i.received_at, i.phone_number_id, u.pseudonym, u.wa_id, u.bsuid, u.profile_name,
+        i.country, i.locale, i.locale_source, i.message_id, i.inbound_type, i.decision, n.kind, n.phase, n.days_left,
+        n.template_version, n.status, n.body, n.outbound_message_id, n.attempts, n.error_code, n.error_title,
+        n.sent_at, n.delivered_at, n.read_at, COALESCE(n.clicks, 0) AS clicks, u.linked_at
+    FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id";
+
+fn instant(row: &PgRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
+    row.try_get::<Option<i64>, _>(column)?
+        .map(from_millis)
+        .transpose()
+}
+
+fn log_entry(row: &PgRow) -> Result<LogEntry, StoreError> {
+    Ok(LogEntry {
+        id: row.try_get("id")?,
+        received_at: instant(row, "received_at")?,
+        phone_number_id: row.try_get("phone_number_id")?,
+        pseudonym: row.try_get("pseudonym")?,
+        wa_id: row.try_get("wa_id")?,
+        bsuid: row.try_get("bsuid")?,
+        profile_name: row.try_get("profile_name")?,
+        country: row.try_get("country")?,
+        locale: row.try_get("locale")?,
+        locale_source: row.try_get("locale_source")?,
+        inbound_message_id: row.try_get("message_id")?,
+        inbound_type: row.try_get("inbound_type")?,
+        decision: row.try_get("decision")?,
+        notice_kind: row.try_get("kind")?,
+        phase: row.try_get("phase")?,
+        days_left: row.try_get("days_left")?,
+        template_version: row.try_get("template_version")?,
+        status: row.try_get("status")?,
+        body: row.try_get("body")?,
+        outbound_message_id: row.try_get("outbound_message_id")?,
+        attempts: row.try_get("attempts")?,
+        error_code: row.try_get("error_code")?,
+        error_title: row.try_get("error_title")?,
+        sent_at: instant(row, "sent_at")?,
+        delivered_at: instant(row, "delivered_at")?,
+        read_at: instant(row, "read_at")?,
+        clicks: row.try_get("clicks")?,
+        linked_at: instant(row, "linked_at")?,
+    })
+}
+
+pub(super) async fn entry(pool: &PgPool, message_id: &str) -> Result<Option<LogEntry>, StoreError> {
+    let sql = format!("{LOG_SELECT} WHERE i.message_id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(message_id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(log_entry).transpose()
+}
+
+pub(super) async fn page(pool: &PgPool, q: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
+    let sql = format!(
+        "{LOG_SELECT} WHERE i.id > $1 AND ($2 IS NULL OR i.received_at >= $2) AND ($3 IS NULL OR i.received_at < $3)
+           AND ($4 IS NULL OR i.locale = $4) AND ($5 IS NULL OR i.country = $5)
+           AND ($6 IS NULL OR i.decision = $6) AND ($7 IS NULL OR n.status = $7)
+         ORDER BY i.id LIMIT $8"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(q.after_id)
+        .bind(q.since.map(millis))
+        .bind(q.until.map(millis))
+        .bind(&q.locale)
+        .bind(&q.country)
+        .bind(&q.decision)
+        .bind(&q.status)
+        .bind(i64::from(q.limit))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(log_entry).collect()
+}
+
+/// `GROUP BY` one column of the inbound log, optionally joined to notices.
+async fn counts(
+    pool: &PgPool,
+    column: &str,
+    range: (Option<i64>, Option<i64>),
+) -> Result<Vec<Count>, StoreError> {
+    let sql = format!(
+        "SELECT COALESCE({column}, 'none') AS key, COUNT(*) AS count
+         FROM inbound i LEFT JOIN notices n ON n.inbound_id = i.id
+         WHERE ($1 IS NULL OR i.received_at >= $1) AND ($2 IS NULL OR i.received_at < $2)
+         GROUP BY key ORDER BY count DESC, key"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(range.0)
+        .bind(range.1)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Count {
+                key: row.try_get("key")?,
+                count: row.try_get("count")?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn stats(
+    pool: &PgPool,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> Result<Stats, StoreError> {
+    let range = (since.map(millis), until.map(millis));
+    let hourly = sqlx::query(
+        "SELECT (received_at / 3600000) * 3600000 AS hour, decision, COUNT(*) AS count FROM inbound
+         WHERE ($1 IS NULL OR received_at >= $1) AND ($2 IS NULL OR received_at < $2)
+         GROUP BY hour, decision ORDER BY hour",
+    )
+    .bind(range.0)
+    .bind(range.1)
+    .fetch_all(pool)
+    .await?;
+    let funnel = sqlx::query(
+        "SELECT COUNT(*) AS inbound,
+                COUNT(n.id) FILTER (WHERE n.kind = 'notice') AS notified,
+                COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND n.status IN ('sent', 'delivered', 'read')) AS sent,
+                COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND (n.status IN ('delivered', 'read') OR n.delivered_at IS NOT NULL)) AS delivered,
+                COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND n.status = 'read') AS read,
+                COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND n.clicks > 0) AS clicked,
+                COUNT(DISTINCT CASE WHEN u.linked_at IS NOT NULL THEN u.id END) AS linked
+         FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id
+         WHERE ($1 IS NULL OR i.received_at >= $1) AND ($2 IS NULL OR i.received_at < $2)",
+    )
+    .bind(range.0)
+    .bind(range.1)
+    .fetch_one(pool)
+    .await?;
+    let failures_sql =
+        format!("{LOG_SELECT} WHERE n.status = 'failed' ORDER BY n.id DESC LIMIT 10");
+    let failures = sqlx::query(sqlx::AssertSqlSafe(failures_sql))
+        .fetch_all(pool)
+        .await?;
+    Ok(Stats {
+        hourly_decisions: hourly
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("hour")?,
+                    r.try_get("decision")?,
+                    r.try_get("count")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()?,
+        by_locale: counts(pool, "i.locale", range).await?,
+        by_country: counts(pool, "i.country", range).await?,
+        by_phase: counts(pool, "n.phase", range).await?,
+        by_decision: counts(pool, "i.decision", range).await?,
+        by_status: counts(pool, "n.status", range).await?,
+        funnel: Funnel {
+            inbound: funnel.try_get("inbound")?,
+            notified: funnel.try_get("notified")?,
+            sent: funnel.try_get("sent")?,
+            delivered: funnel.try_get("delivered")?,
+            read: funnel.try_get("read")?,
+            clicked: funnel.try_get("clicked")?,
+            linked: funnel.try_get("linked")?,
+        },
+        latest_failures: failures.iter().map(log_entry).collect::<Result<_, _>>()?,
+    })
+}
+
+pub(super) async fn mark_linked(
+    pool: &PgPool,
+    number: &str,
+    user_key: &str,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE users SET linked_at = COALESCE(linked_at, $3)
+         WHERE phone_number_id = $1 AND (bsuid = $2 OR wa_id = $2)",
+    )
+    .bind(number)
+    .bind(user_key)
+    .bind(millis(at))
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn purge(pool: &PgPool, before: Timestamp) -> Result<u64, StoreError> {
+    let before = millis(before);
+    let mut tx = pool.begin().await?;
+    // Opt-outs keep their ids: forgetting them would let notices start again.
+    let users = sqlx::query(
+        "UPDATE users SET wa_id = NULL, bsuid = NULL, profile_name = NULL
+         WHERE NOT opted_out AND (wa_id IS NOT NULL OR bsuid IS NOT NULL OR profile_name IS NOT NULL)
+           AND COALESCE(last_message_at, created_at) < $1 AND created_at < $1",
+    )
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    // Sent texts carry the user's link token.
+    sqlx::query("UPDATE notices SET body = NULL WHERE created_at < $1 AND status NOT IN ('queued', 'sending')")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(users.rows_affected())
+}
+
+pub(super) async fn forget(pool: &PgPool, user_key: &str) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let matching = "SELECT id FROM users WHERE wa_id = $1 OR bsuid = $1";
+    let mut removed = 0;
+    for sql in [
+        format!("DELETE FROM notices WHERE user_id IN ({matching})"),
+        format!("DELETE FROM inbound WHERE user_id IN ({matching})"),
+        format!("DELETE FROM users WHERE id IN ({matching})"),
+    ] {
+        removed += sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(removed)
+}

@@ -1,0 +1,175 @@
+//! The outbox side of the PostgreSQL store: claims, attempts, delivery reports.
+
+use crate::domain::notice::{NoticeKind, NoticeStatus};
+use crate::store::{
+    AttemptOutcome, DueNotice, Rendered, StatusUpdate, StoreError, from_millis, millis,
+};
+use jiff::{SignedDuration, Timestamp};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+
+pub(super) async fn claim(
+    tx: &mut Transaction<'static, Postgres>,
+    now: Timestamp,
+    lease: SignedDuration,
+    limit: u32,
+) -> Result<Vec<DueNotice>, StoreError> {
+    // A `sending` notice whose lease ran out belonged to a box that died
+    // mid-send: it is due again. Other boxes claim at the same time: SKIP
+    // LOCKED hands each of them different rows, and a row another box
+    // leased meanwhile is re-checked against the WHERE clause and dropped.
+    // `OF n` leaves the users alone, so ingest never waits on the sender.
+    let rows = sqlx::query(
+        "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country,
+                COALESCE(u.last_message_at, n.created_at) AS last_message_at
+         FROM notices n JOIN users u ON u.id = n.user_id
+         WHERE n.status IN ('queued', 'sending') AND n.due_at <= $1
+           AND (n.lease_until IS NULL OR n.lease_until <= $1)
+           AND NOT EXISTS (SELECT 1 FROM paused_numbers p WHERE p.phone_number_id IN (n.phone_number_id, '*'))
+         ORDER BY n.due_at, n.id LIMIT $2
+         FOR UPDATE OF n SKIP LOCKED",
+    )
+    .bind(millis(now))
+    .bind(i64::from(limit))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        let kind: String = row.try_get("kind")?;
+        claimed.push(DueNotice {
+            id,
+            phone_number_id: row.try_get("phone_number_id")?,
+            kind: NoticeKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("notice {id}: kind {kind}")))?,
+            locale: row.try_get("locale")?,
+            wa_id: row.try_get("wa_id")?,
+            bsuid: row.try_get("bsuid")?,
+            pseudonym: row.try_get("pseudonym")?,
+            country: row.try_get("country")?,
+            last_message_at: from_millis(row.try_get("last_message_at")?)?,
+            attempts: row.try_get::<i64, _>("attempts")? + 1,
+        });
+    }
+    if claimed.is_empty() {
+        return Ok(claimed);
+    }
+    // One statement for the whole batch: the rows are already locked.
+    let ids: Vec<i64> = claimed.iter().map(|notice| notice.id).collect();
+    sqlx::query("UPDATE notices SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id = ANY($2)")
+        .bind(millis(now + lease))
+        .bind(&ids)
+        .execute(&mut **tx)
+        .await?;
+    Ok(claimed)
+}
+
+pub(super) async fn finish(
+    pool: &PgPool,
+    id: i64,
+    outcome: &AttemptOutcome,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let now = millis(now);
+    let query = match outcome {
+        // A delivery report may have overtaken the Graph API's answer (it
+        // carries our id in biz_opaque_callback_data): never move back.
+        AttemptOutcome::Sent { outbound_message_id, rendered } => with_rendered(
+            sqlx::query(
+                "UPDATE notices SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+                        outbound_message_id = $1, sent_at = $2, lease_until = NULL, error_code = NULL,
+                        error_title = NULL, body = $3, phase = $4, days_left = $5, template_version = $6
+                 WHERE id = $7",
+            )
+            .bind(outbound_message_id)
+            .bind(now),
+            Some(rendered),
+        ),
+        AttemptOutcome::DryRun { rendered } => with_rendered(
+            sqlx::query(
+                "UPDATE notices SET status = 'dry_run', sent_at = $1, lease_until = NULL,
+                        body = $2, phase = $3, days_left = $4, template_version = $5 WHERE id = $6",
+            )
+            .bind(now),
+            Some(rendered),
+        ),
+        AttemptOutcome::Retry { at, error } => sqlx::query(
+            "UPDATE notices SET status = 'queued', due_at = $1, lease_until = NULL,
+                    error_code = $2, error_title = $3 WHERE id = $4",
+        )
+        .bind(millis(*at))
+        .bind(error.as_ref().map(|e| e.code))
+        .bind(error.as_ref().map(|e| e.title.clone())),
+        AttemptOutcome::Failed { error, rendered } => with_rendered(
+            sqlx::query(
+                "UPDATE notices SET status = 'failed', lease_until = NULL, error_code = $1, error_title = $2,
+                        body = COALESCE($3, body), phase = COALESCE($4, phase), days_left = COALESCE($5, days_left),
+                        template_version = COALESCE($6, template_version) WHERE id = $7",
+            )
+            .bind(error.code)
+            .bind(error.title.clone()),
+            rendered.as_ref(),
+        ),
+        AttemptOutcome::Expired => sqlx::query("UPDATE notices SET status = 'expired', lease_until = NULL WHERE id = $1"),
+        AttemptOutcome::Requeue => sqlx::query(
+            "UPDATE notices SET status = 'queued', lease_until = NULL, attempts = GREATEST(attempts - 1, 0) WHERE id = $1",
+        ),
+    };
+    query.bind(id).execute(pool).await?;
+    Ok(())
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+fn with_rendered<'q>(query: PgQuery<'q>, rendered: Option<&Rendered>) -> PgQuery<'q> {
+    query
+        .bind(rendered.map(|r| r.text.clone()))
+        .bind(rendered.map(|r| r.phase.as_str()))
+        .bind(rendered.map(|r| r.days_left))
+        .bind(rendered.map(|r| r.template_version.clone()))
+}
+
+/// Applies one delivery report; `false` when it is not about a notice of ours.
+pub(super) async fn apply_status(
+    tx: &mut Transaction<'static, Postgres>,
+    update: &StatusUpdate,
+) -> Result<bool, StoreError> {
+    // Match by Meta's id; before our record of it lands, by the notice id
+    // echoed in biz_opaque_callback_data. FOR UPDATE: reports for one notice
+    // may reach two boxes at once, and the status read here must still hold
+    // when it is written, or a late `delivered` could overwrite `read`.
+    let row = sqlx::query(
+        "SELECT id, status FROM notices
+         WHERE outbound_message_id = $1 OR (id = $2 AND outbound_message_id IS NULL) LIMIT 1
+         FOR UPDATE",
+    )
+    .bind(&update.outbound_message_id)
+    .bind(update.notice_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(false) };
+    let id: i64 = row.try_get("id")?;
+    let current: String = row.try_get("status")?;
+    let current = NoticeStatus::parse(&current)
+        .ok_or_else(|| StoreError::Corrupt(format!("notice {id}: status {current}")))?;
+    if !current.may_become(update.status) {
+        return Ok(true);
+    }
+    let at = millis(update.at);
+    sqlx::query(
+        "UPDATE notices SET status = $1, outbound_message_id = COALESCE(outbound_message_id, $2),
+                sent_at = COALESCE(sent_at, $3),
+                delivered_at = CASE WHEN $1 = 'delivered' THEN $3 ELSE delivered_at END,
+                read_at = CASE WHEN $1 = 'read' THEN $3 ELSE read_at END,
+                error_code = COALESCE($4, error_code), error_title = COALESCE($5, error_title)
+         WHERE id = $6",
+    )
+    .bind(update.status.as_str())
+    .bind(&update.outbound_message_id)
+    .bind(at)
+    .bind(update.error.as_ref().map(|e| e.code))
+    .bind(update.error.as_ref().map(|e| e.title.clone()))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}

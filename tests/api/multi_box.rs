@@ -1,0 +1,88 @@
+//! Two boxes on one PostgreSQL database: each message decided once, each
+//! notice sent once. Runs only with `SUNSET_TEST_DATABASE_URL` set.
+
+use crate::helpers::*;
+use futures_util::StreamExt;
+use std::collections::HashSet;
+use sunset::store::LogQuery;
+use wiremock::MockServer;
+
+const MESSAGES: usize = 200;
+
+#[tokio::test]
+async fn two_boxes_on_one_database_decide_and_send_every_message_once() {
+    if std::env::var("SUNSET_TEST_DATABASE_URL").is_err() {
+        return;
+    }
+    let mut box1 = spawn_app().await;
+    // The second box takes over the first's Graph API; box1 was built
+    // against that server's address and keeps sending to it, so the spare
+    // server swapped into its field never receives anything.
+    let graph = std::mem::replace(&mut box1.graph, MockServer::start().await);
+    graph_accepts_messages(&graph).await;
+    let box2 = spawn_app_with(TestOptions {
+        reuse_dir: Some(box1.dir_for_restart()),
+        graph: Some(graph),
+        ..TestOptions::default()
+    })
+    .await;
+
+    let message = |i: usize| {
+        text_message(
+            &format!("1555{:07}", 1_000_000 + i),
+            &format!("wamid.MULTI{i:04}"),
+            "hello",
+        )
+    };
+    // Every tenth message reaches both boxes at once, as Meta's retries do.
+    let duplicated = |i: usize| i.is_multiple_of(10);
+    futures_util::stream::iter(0..MESSAGES)
+        .for_each_concurrent(16, |i| {
+            let (box1, box2, body) = (&box1, &box2, message(i));
+            async move {
+                let first = if i % 2 == 0 { box1 } else { box2 };
+                let other = if i % 2 == 0 { box2 } else { box1 };
+                if duplicated(i) {
+                    let (a, b) = tokio::join!(first.post_webhook(&body), other.post_webhook(&body));
+                    assert!(a.status().is_success() && b.status().is_success());
+                } else {
+                    assert!(first.post_webhook(&body).await.status().is_success());
+                }
+            }
+        })
+        .await;
+
+    tokio::join!(box1.drain_outbox(), box2.drain_outbox());
+
+    let log = box1
+        .store
+        .log_page(&LogQuery {
+            limit: 1000,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), MESSAGES, "one log row per distinct message");
+    let ids: HashSet<_> = log.iter().map(|e| e.inbound_message_id.clone()).collect();
+    assert_eq!(ids.len(), MESSAGES);
+    for entry in &log {
+        assert_eq!(entry.decision, "notified", "{}", entry.inbound_message_id);
+        assert_eq!(
+            entry.status.as_deref(),
+            Some("sent"),
+            "{}",
+            entry.inbound_message_id
+        );
+        assert_eq!(entry.attempts, Some(1), "{}", entry.inbound_message_id);
+    }
+
+    let sent = box2.sent_messages().await;
+    let notices: HashSet<_> = sent
+        .iter()
+        .map(|m| m["biz_opaque_callback_data"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent.len(), MESSAGES, "one send per distinct message");
+    assert_eq!(notices.len(), MESSAGES, "no notice sent twice");
+    let recipients: HashSet<_> = sent.iter().map(|m| m["to"].clone()).collect();
+    assert_eq!(recipients.len(), MESSAGES);
+}
