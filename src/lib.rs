@@ -10,6 +10,7 @@ pub mod graph_api;
 pub mod http;
 pub mod i18n;
 pub mod intake;
+pub mod locale_sync;
 pub mod metrics;
 pub mod outbox;
 pub mod signing;

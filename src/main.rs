@@ -111,6 +111,9 @@ enum LocalesCommand {
     /// Parse every locale, compare it with en, render every message for every
     /// phase and day count 0–400; print `file:line: problem`, exit 1 on any.
     Check,
+    /// Check, then store the locale set in the database: every box serves
+    /// the newest published version within seconds.
+    Publish,
 }
 
 /// Meta retries webhooks for 7 days: their ids must stay until then.
@@ -250,6 +253,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 .map(|l| l.locales().len())
                 .unwrap_or(0);
             println!("{count} locales in {} checked: no problems", dir.display());
+        }
+        Command::Locales(LocalesCommand::Publish) => {
+            let store = startup::open_store(&config.settings.server.database_url).await?;
+            let dir = &config.settings.locales.dir;
+            match sunset::locale_sync::publish(store.as_ref(), dir, &config.settings.campaign.vars)
+                .await?
+            {
+                Ok(version) => println!("published locale set {version} from {}", dir.display()),
+                Err(problems) => {
+                    for problem in &problems {
+                        println!("{problem}");
+                    }
+                    eprintln!("sunset: not published: {} problem(s)", problems.len());
+                    return Ok(ExitCode::from(1));
+                }
+            }
         }
         Command::Pause => {
             let store = startup::open_store(&config.settings.server.database_url).await?;

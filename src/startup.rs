@@ -7,6 +7,7 @@ use crate::graph_api::GraphClient;
 use crate::http::{self, AppState, MAX_WEBHOOK_BYTES};
 use crate::i18n::{Catalog, LiveCatalog};
 use crate::intake::{Intake, IntakeCounters};
+use crate::locale_sync;
 use crate::metrics::Metrics;
 use crate::outbox::{Delivery, Outbox};
 use crate::store::{PgStore, SqliteStore, Store};
@@ -176,7 +177,12 @@ impl Application {
     pub async fn run_until_stopped(self, with_sender: bool) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let sender = with_sender.then(|| tokio::spawn(Arc::clone(&self.outbox).run(stopped)));
-        let watcher = tokio::spawn(Arc::clone(&self.catalog).watch());
+        let seen = locale_sync::install_published(&self.catalog, self.store.as_ref(), None).await;
+        let watcher = tokio::spawn(locale_sync::watch(
+            Arc::clone(&self.catalog),
+            Arc::clone(&self.store),
+            seen,
+        ));
         let result = self.server.await;
         watcher.abort();
         let _ = stop.send(true);

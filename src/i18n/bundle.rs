@@ -1,5 +1,6 @@
 //! Loading, checking and rendering one set of locale files.
 
+use super::files::{LocaleFile, read_locale_dir, version_of};
 use super::{MAX_BODY_CHARS, NoticeArgs, REQUIRED_MESSAGES, RenderError, format, message_id};
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::keywords::{Keyword, KeywordBook};
@@ -7,7 +8,6 @@ use crate::domain::notice::NoticeKind;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use icu_plurals::{PluralCategory, PluralRules};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -49,30 +49,31 @@ impl Localizer {
     /// Loads every `<dir>/<tag>/sunset.ftl`. Any syntax error, missing
     /// message or message that fails to render refuses the whole set.
     pub fn load(dir: &Path) -> Result<Self, Vec<LocaleProblem>> {
-        let problem = |file: &Path, line, problem: String| LocaleProblem {
-            file: file.to_owned(),
-            line,
-            problem,
-        };
-        let files = locale_files(dir).map_err(|e| {
-            vec![problem(
-                dir,
-                0,
-                format!("cannot read the locale folder: {e}"),
-            )]
+        let files = read_locale_dir(dir).map_err(|e| {
+            vec![LocaleProblem {
+                file: dir.to_owned(),
+                line: 0,
+                problem: format!("cannot read the locale folder: {e}"),
+            }]
         })?;
+        Self::from_files(dir, &files)
+    }
+
+    /// Builds and checks a set from its texts (`origin` names it in problems).
+    pub fn from_files(origin: &Path, files: &[LocaleFile]) -> Result<Self, Vec<LocaleProblem>> {
         if files.is_empty() {
-            return Err(vec![problem(dir, 0, "no <locale>/sunset.ftl files".into())]);
+            return Err(vec![LocaleProblem {
+                file: origin.to_owned(),
+                line: 0,
+                problem: "no <locale>/sunset.ftl files".into(),
+            }]);
         }
         let mut problems = vec![];
         let mut bundles = BTreeMap::new();
-        let mut hasher = Sha256::new();
-        for (tag, file, source) in &files {
-            hasher.update(tag.as_bytes());
-            hasher.update(source.as_bytes());
-            match build_bundle(tag, file, source.clone()) {
+        for file in files {
+            match build_bundle(&file.tag, &file.path, file.source.clone()) {
                 Ok(bundle) => {
-                    bundles.insert(tag.clone(), bundle);
+                    bundles.insert(file.tag.clone(), bundle);
                 }
                 Err(mut found) => problems.append(&mut found),
             }
@@ -80,13 +81,14 @@ impl Localizer {
         let mut localizer = Self {
             bundles,
             keywords: KeywordBook::default(),
-            version: hex::encode(&hasher.finalize()[..6]),
+            version: version_of(files),
         };
-        for (tag, file, _) in &files {
-            if localizer.bundles.contains_key(tag) {
-                problems.extend(localizer.check_renders(tag, file));
-                problems.extend(localizer.add_keywords(tag, file));
+        for file in files {
+            if !localizer.bundles.contains_key(&file.tag) {
+                continue;
             }
+            problems.extend(localizer.check_renders(file));
+            problems.extend(localizer.add_keywords(file));
         }
         if problems.is_empty() {
             Ok(localizer)
@@ -105,8 +107,8 @@ impl Localizer {
         &self.keywords
     }
 
-    fn add_keywords(&mut self, tag: &str, file: &Path) -> Vec<LocaleProblem> {
-        let source = std::fs::read_to_string(file).unwrap_or_default();
+    fn add_keywords(&mut self, file: &LocaleFile) -> Vec<LocaleProblem> {
+        let tag = file.tag.as_str();
         let mut problems = vec![];
         let lists = [
             ("keywords-stop", Keyword::Stop),
@@ -119,8 +121,8 @@ impl Localizer {
             };
             for clash in self.keywords.add(&words, &keyword) {
                 problems.push(LocaleProblem {
-                    file: file.to_owned(),
-                    line: super::check::message_line(&source, id),
+                    file: file.path.clone(),
+                    line: super::check::message_line(&file.source, id),
                     problem: format!(
                         "`{clash}` in {id} already means something else in another locale"
                     ),
@@ -187,13 +189,14 @@ impl Localizer {
     }
 
     /// Renders every message of a locale with sample values.
-    fn check_renders(&self, tag: &str, file: &Path) -> Vec<LocaleProblem> {
+    fn check_renders(&self, file: &LocaleFile) -> Vec<LocaleProblem> {
+        let tag = file.tag.as_str();
         let bundle = &self.bundles[tag];
         let mut problems: Vec<LocaleProblem> = REQUIRED_MESSAGES
             .iter()
             .filter(|id| bundle.get_message(id).and_then(|m| m.value()).is_none())
             .map(|id| LocaleProblem {
-                file: file.to_owned(),
+                file: file.path.clone(),
                 line: 1,
                 problem: format!("message `{id}` is missing"),
             })
@@ -225,8 +228,8 @@ impl Localizer {
                     if let Err(e) = self.render(tag, kind, &args) {
                         let id = message_id(kind, phase);
                         problems.push(LocaleProblem {
-                            file: file.to_owned(),
-                            line: super::check::message_line(&bundle_source_hint(file), id),
+                            file: file.path.clone(),
+                            line: super::check::message_line(&file.source, id),
                             problem: e.to_string(),
                         });
                     }
@@ -254,36 +257,6 @@ impl NoticeArgs {
             country: None,
         }
     }
-}
-
-/// Every `<dir>/<tag>/sunset.ftl` with its text, sorted by tag.
-fn locale_files(dir: &Path) -> std::io::Result<Vec<(String, PathBuf, String)>> {
-    let mut files = vec![];
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let file = entry.path().join("sunset.ftl");
-        if file.is_file() {
-            let source = std::fs::read_to_string(&file)?;
-            files.push((
-                entry.file_name().to_string_lossy().into_owned(),
-                file,
-                source,
-            ));
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// The version a folder's files would load as: equal to
-/// [`Localizer::version`] when loaded, cheap enough to poll.
-pub fn fingerprint(dir: &Path) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    for (tag, _, source) in locale_files(dir)? {
-        hasher.update(tag.as_bytes());
-        hasher.update(source.as_bytes());
-    }
-    Ok(hex::encode(&hasher.finalize()[..6]))
 }
 
 fn fluent_args(locale: &str, args: &NoticeArgs) -> FluentArgs<'static> {
@@ -378,8 +351,4 @@ fn line_at(source: &str, byte: usize) -> usize {
     source
         .get(..byte)
         .map_or(1, |before| before.matches('\n').count() + 1)
-}
-
-fn bundle_source_hint(file: &Path) -> String {
-    std::fs::read_to_string(file).unwrap_or_default()
 }

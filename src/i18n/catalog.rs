@@ -1,16 +1,13 @@
 //! The locale set being served, swapped whole when the files change and
 //! pass the check; a refused set never reaches a user.
 
-use super::bundle::{LocaleProblem, Localizer, fingerprint};
+use super::bundle::{LocaleProblem, Localizer};
+use super::files::{LocaleFile, read_locale_dir, version_of};
 use crate::domain::locale::LocaleChooser;
 use arc_swap::ArcSwap;
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-/// How often the locale folder is looked at for edits.
-pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 
 /// A checked locale set and the chooser over its locales.
 #[derive(Debug)]
@@ -20,13 +17,29 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads and checks the files; the default locale must be among them.
+    /// Loads and checks the folder; the default locale must be among them.
     pub fn load(dir: &Path, default_locale: &str) -> Result<Self, Vec<LocaleProblem>> {
-        let localizer = Localizer::load(dir)?;
+        let files = read_locale_dir(dir).map_err(|e| {
+            vec![LocaleProblem {
+                file: dir.to_owned(),
+                line: 0,
+                problem: format!("cannot read the locale folder: {e}"),
+            }]
+        })?;
+        Self::from_files(dir, &files, default_locale)
+    }
+
+    /// Checks a set given as texts.
+    pub fn from_files(
+        origin: &Path,
+        files: &[LocaleFile],
+        default_locale: &str,
+    ) -> Result<Self, Vec<LocaleProblem>> {
+        let localizer = Localizer::from_files(origin, files)?;
         let chooser = LocaleChooser::new(localizer.locales(), default_locale.to_owned());
         if chooser.supported(default_locale).is_none() {
             return Err(vec![LocaleProblem {
-                file: dir.to_owned(),
+                file: origin.to_owned(),
                 line: 0,
                 problem: format!(
                     "campaign.default_locale `{default_locale}` has no <locale>/sunset.ftl here"
@@ -52,11 +65,14 @@ pub struct LiveCatalog {
     dir: PathBuf,
     default_locale: String,
     refused: Mutex<Option<Refusal>>,
+    /// The version of the folder when the service started.
+    first_folder_version: String,
 }
 
 impl LiveCatalog {
     pub fn new(catalog: Catalog, dir: PathBuf, default_locale: String) -> Self {
         Self {
+            first_folder_version: catalog.localizer.version().to_owned(),
             current: ArcSwap::from_pointee(catalog),
             dir,
             default_locale,
@@ -74,20 +90,36 @@ impl LiveCatalog {
         self.refused.lock().ok().and_then(|r| r.clone())
     }
 
-    /// Loads the folder if it changed. A set that fails the check is
-    /// refused and the one in service stays.
+    /// The version the folder had when this catalog was built from it.
+    pub fn first_folder_version(&self) -> &str {
+        &self.first_folder_version
+    }
+
+    /// The folder the files are read from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Loads the folder if what it holds is new.
     pub fn reload(&self) {
-        let Ok(print) = fingerprint(&self.dir) else {
-            return;
-        };
-        let unchanged = print == self.current().localizer.version()
-            || self.refusal().is_some_and(|r| r.fingerprint == print);
-        if unchanged {
+        match read_locale_dir(&self.dir) {
+            Ok(files) => self.install(&self.dir.clone(), &files),
+            Err(error) => tracing::error!(error = %error, "cannot read the locale folder"),
+        }
+    }
+
+    /// Serves `files` if they pass the check and differ from what is served.
+    /// A set that fails the check is refused and the one in service stays.
+    pub fn install(&self, origin: &Path, files: &[LocaleFile]) {
+        let version = version_of(files);
+        let known = version == self.current().localizer.version()
+            || self.refusal().is_some_and(|r| r.fingerprint == version);
+        if known {
             return;
         }
-        match Catalog::load(&self.dir, &self.default_locale) {
+        match Catalog::from_files(origin, files, &self.default_locale) {
             Ok(catalog) => {
-                tracing::info!(version = %catalog.localizer.version(), locales = ?catalog.localizer.locales(), "locale files reloaded");
+                tracing::info!(version = %catalog.localizer.version(), from = %origin.display(), locales = ?catalog.localizer.locales(), "locale files loaded");
                 self.current.store(Arc::new(catalog));
                 self.set_refusal(None);
             }
@@ -95,7 +127,7 @@ impl LiveCatalog {
                 let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
                 tracing::error!(problems = ?problems, serving = %self.current().localizer.version(), "locale files refused; the last good set keeps serving");
                 self.set_refusal(Some(Refusal {
-                    fingerprint: print,
+                    fingerprint: version,
                     at: Timestamp::now(),
                     problems,
                 }));
@@ -106,31 +138,6 @@ impl LiveCatalog {
     fn set_refusal(&self, refusal: Option<Refusal>) {
         if let Ok(mut slot) = self.refused.lock() {
             *slot = refusal;
-        }
-    }
-
-    /// Reloads on every change of the folder and on SIGHUP, until dropped.
-    pub async fn watch(self: Arc<Self>) {
-        #[cfg(unix)]
-        let mut hangup =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-        loop {
-            #[cfg(unix)]
-            {
-                let hangup_received = async {
-                    match hangup.as_mut() {
-                        Some(signal) => signal.recv().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    _ = hangup_received => tracing::info!("SIGHUP: reloading locale files"),
-                    () = tokio::time::sleep(WATCH_INTERVAL) => {}
-                }
-            }
-            #[cfg(not(unix))]
-            tokio::time::sleep(WATCH_INTERVAL).await;
-            self.reload();
         }
     }
 }

@@ -4,10 +4,12 @@
 mod bundle;
 mod catalog;
 pub mod check;
+mod files;
 mod format;
 
-pub use bundle::{LocaleProblem, Localizer, fingerprint};
+pub use bundle::{LocaleProblem, Localizer};
 pub use catalog::{Catalog, LiveCatalog, Refusal};
+pub use files::{LocaleFile, fingerprint, read_locale_dir, version_of};
 
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::notice::NoticeKind;

@@ -145,6 +145,15 @@ impl PausedNumber {
     }
 }
 
+/// A locale set published to the database for every box.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedLocales {
+    pub id: i64,
+    pub version: String,
+    /// `[{"tag", "path", "source"}, …]`, as `i18n::LocaleFile` serializes.
+    pub files_json: String,
+}
+
 /// How much waits in the outbox.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueueStats {
@@ -218,6 +227,16 @@ pub trait Store: Send + Sync + 'static {
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError>;
     /// How many bodies sit in quarantine.
     async fn quarantined(&self) -> Result<i64, StoreError>;
+    /// Stores a checked locale set (its files as JSON) as the newest version.
+    async fn publish_locales(
+        &self,
+        version: &str,
+        files_json: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// The newest published locale set, if any.
+    async fn latest_locales(&self) -> Result<Option<PublishedLocales>, StoreError>;
+
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 }

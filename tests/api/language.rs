@@ -246,3 +246,40 @@ async fn the_running_service_notices_an_edited_file_within_seconds() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_published_locale_set_reaches_every_running_box() {
+    let app = spawn_app().await;
+    let before = app.catalog.current().localizer.version().to_owned();
+    let edited = tempfile::tempdir().unwrap();
+    copy_dir(&shipped_locales(), edited.path());
+    let en = edited.path().join("en/sunset.ftl");
+    let text = std::fs::read_to_string(&en).unwrap();
+    std::fs::write(
+        &en,
+        text.replace("is leaving WhatsApp", "is closing on WhatsApp"),
+    )
+    .unwrap();
+    let vars = Default::default();
+    let version = sunset::locale_sync::publish(app.store.as_ref(), edited.path(), &vars)
+        .await
+        .unwrap()
+        .unwrap();
+    let deadline = Timestamp::now() + SignedDuration::from_secs(10);
+    while app.catalog.current().localizer.version() != version {
+        assert!(
+            Timestamp::now() < deadline,
+            "the published set was not picked up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_ne!(before, version);
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["locales"]["version"], version.as_str());
+    // A broken set is not published at all.
+    std::fs::write(&en, text.replace("{ $app_link }", "{ $app_lnk }")).unwrap();
+    let refused = sunset::locale_sync::publish(app.store.as_ref(), edited.path(), &vars)
+        .await
+        .unwrap();
+    assert!(refused.unwrap_err()[0].contains("app_lnk"));
+}

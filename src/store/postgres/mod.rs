@@ -6,7 +6,7 @@ mod outbox;
 
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
-    QueueStats, Stats, StatusUpdate, Store, StoreError, from_millis, millis,
+    PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError, from_millis, millis,
 };
 use crate::domain::message::InboundMessage;
 use async_trait::async_trait;
@@ -201,6 +201,36 @@ impl Store for PgStore {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM quarantine")
             .fetch_one(&self.pool)
             .await?)
+    }
+
+    async fn publish_locales(
+        &self,
+        version: &str,
+        files_json: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let id = sqlx::query_scalar("INSERT INTO locale_sets (version, published_at, files) VALUES ($1, $2, $3) RETURNING id")
+            .bind(version)
+            .bind(millis(at))
+            .bind(files_json)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    async fn latest_locales(&self) -> Result<Option<PublishedLocales>, StoreError> {
+        let row =
+            sqlx::query("SELECT id, version, files FROM locale_sets ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| {
+            Ok(PublishedLocales {
+                id: row.try_get("id")?,
+                version: row.try_get("version")?,
+                files_json: row.try_get("files")?,
+            })
+        })
+        .transpose()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

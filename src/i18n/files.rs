@@ -1,0 +1,49 @@
+//! A locale set as text: read from a folder, or from a published version
+//! in the database.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// One `<tag>/sunset.ftl` and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocaleFile {
+    pub tag: String,
+    /// The file, or `published/<tag>/sunset.ftl` for a set from the database.
+    pub path: PathBuf,
+    pub source: String,
+}
+
+/// Every `<dir>/<tag>/sunset.ftl` with its text, sorted by tag.
+pub fn read_locale_dir(dir: &Path) -> std::io::Result<Vec<LocaleFile>> {
+    let mut files = vec![];
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path().join("sunset.ftl");
+        if path.is_file() {
+            let source = std::fs::read_to_string(&path)?;
+            files.push(LocaleFile {
+                tag: entry.file_name().to_string_lossy().into_owned(),
+                path,
+                source,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.tag.cmp(&b.tag));
+    Ok(files)
+}
+
+/// The version of a set: a short hash of its tags and texts.
+pub fn version_of(files: &[LocaleFile]) -> String {
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.tag.as_bytes());
+        hasher.update(file.source.as_bytes());
+    }
+    hex::encode(&hasher.finalize()[..6])
+}
+
+/// The version the folder would load as; cheap enough to poll.
+pub fn fingerprint(dir: &Path) -> std::io::Result<String> {
+    Ok(version_of(&read_locale_dir(dir)?))
+}

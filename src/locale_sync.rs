@@ -1,0 +1,104 @@
+//! Keeps each box's locale set current: edits to the local folder, SIGHUP,
+//! and sets published to the database by `sunset locales publish`. The
+//! newest change wins; a set that fails the check never reaches a user.
+
+use crate::i18n::{LiveCatalog, LocaleFile, check, read_locale_dir, version_of};
+use crate::store::Store;
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the folder and the database are looked at.
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The name a published set's files go by in problems and logs.
+const PUBLISHED: &str = "published";
+
+/// Checks the folder and stores it as the newest version for every box.
+/// Returns the version, or the problems that stopped it.
+pub async fn publish(
+    store: &dyn Store,
+    dir: &Path,
+    vars: &BTreeMap<String, String>,
+) -> anyhow::Result<Result<String, Vec<String>>> {
+    let problems = check::check(dir, vars);
+    if !problems.is_empty() {
+        return Ok(Err(problems.iter().map(ToString::to_string).collect()));
+    }
+    let files = read_locale_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    let version = version_of(&files);
+    store
+        .publish_locales(
+            &version,
+            &serde_json::to_string(&files)?,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    Ok(Ok(version))
+}
+
+/// Installs the newest published set, if any, and returns its id.
+pub async fn install_published(
+    catalog: &LiveCatalog,
+    store: &dyn Store,
+    seen: Option<i64>,
+) -> Option<i64> {
+    let published = match store.latest_locales().await {
+        Ok(Some(published)) => published,
+        Ok(None) => return seen,
+        Err(error) => {
+            tracing::warn!(error = %error, "cannot read published locale sets");
+            return seen;
+        }
+    };
+    if Some(published.id) == seen {
+        return seen;
+    }
+    match serde_json::from_str::<Vec<LocaleFile>>(&published.files_json) {
+        Ok(files) => catalog.install(Path::new(PUBLISHED), &files),
+        Err(error) => {
+            tracing::error!(error = %error, id = published.id, "published locale set is unreadable")
+        }
+    }
+    Some(published.id)
+}
+
+/// Watches the folder (every 2 s and on SIGHUP) and the database, until dropped.
+pub async fn watch(catalog: Arc<LiveCatalog>, store: Arc<dyn Store>, mut seen: Option<i64>) {
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut folder = Some(catalog.first_folder_version().to_owned());
+    loop {
+        let mut forced = false;
+        #[cfg(unix)]
+        {
+            let hangup_received = async {
+                match hangup.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = hangup_received => {
+                    tracing::info!("SIGHUP: reloading locale files");
+                    forced = true;
+                }
+                () = tokio::time::sleep(WATCH_INTERVAL) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::time::sleep(WATCH_INTERVAL).await;
+        let now = read_locale_dir(catalog.dir())
+            .map(|files| version_of(&files))
+            .ok();
+        // Only a change of the folder itself: a published set must not be
+        // replaced by the folder it was published over.
+        if forced || now != folder {
+            catalog.reload();
+            folder = now;
+        }
+        seen = install_published(&catalog, store.as_ref(), seen).await;
+    }
+}
