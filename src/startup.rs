@@ -71,6 +71,9 @@ pub struct Application {
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(&config.settings.server.database_url).await?;
+        // The phone metadata loads lazily on first use (tens of ms, more in
+        // debug builds): pay it now, not on the first webhook.
+        let _ = crate::domain::ids::WaId::parse("14155550100").and_then(|id| id.country());
         let catalog = Arc::new(LiveCatalog::new(
             load_catalog(config)?,
             config.settings.locales.dir.clone(),

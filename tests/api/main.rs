@@ -3,6 +3,7 @@
 
 mod admin;
 mod analyst;
+mod crash;
 mod helpers;
 mod hostile;
 mod language;
