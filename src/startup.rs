@@ -71,6 +71,13 @@ pub struct Application {
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(&config.settings.server.database_url).await?;
+        let released = store.release_stale_leases().await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "notices were being sent when the last process stopped; they are due again (one may go out twice)"
+            );
+        }
         // The phone metadata loads lazily on first use (tens of ms, more in
         // debug builds): pay it now, not on the first webhook.
         let _ = crate::domain::ids::WaId::parse("14155550100").and_then(|id| id.country());

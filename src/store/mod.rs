@@ -186,6 +186,11 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError>;
 
+    /// At start-up: frees the leases this box cannot still hold. On SQLite
+    /// (one box per file) every lease belonged to the process that died;
+    /// on PostgreSQL other boxes may be alive, so leases expire on their own.
+    async fn release_stale_leases(&self) -> Result<u64, StoreError>;
+
     /// Records how a claimed notice's attempt ended.
     async fn finish_attempt(
         &self,

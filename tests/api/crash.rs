@@ -27,7 +27,9 @@ fn start(db_url: &str, graph: &str) -> (Child, String) {
         .env("SUNSET_SERVER__DATABASE_URL", db_url)
         .env("SUNSET_LOCALES__DIR", shipped_locales())
         .env("SUNSET_WHATSAPP__GRAPH_API_BASE", graph)
-        .env("SUNSET_WHATSAPP__MESSAGES_PER_SECOND", "400")
+        // Paced sends (10 ms apart, the fake answers in about 1 ms) leave
+        // at most one call in flight when the kill lands.
+        .env("SUNSET_WHATSAPP__MESSAGES_PER_SECOND", "100")
         .env("SUNSET_CAMPAIGN__MIN_REPLY_INTERVAL", "0s")
         .env("SUNSET_APP_SECRET", APP_SECRET)
         .env("SUNSET_VERIFY_TOKEN", VERIFY_TOKEN)

@@ -1,8 +1,8 @@
 //! The analyst side of the PostgreSQL store: log pages, counts, retention.
 
-use crate::store::{Count, Funnel, LogEntry, LogQuery, Stats, StoreError, from_millis, millis};
+use crate::store::log::log_entry;
+use crate::store::{Count, Funnel, LogEntry, LogQuery, Stats, StoreError, millis};
 use jiff::Timestamp;
-use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 
 const LOG_SELECT: &str = "SELECT i.id, i.received_at, i.phone_number_id, u.pseudonym, u.wa_id, u.bsuid, u.profile_name,
@@ -10,45 +10,6 @@ const LOG_SELECT: &str = "SELECT i.id, i.received_at, i.phone_number_id, u.pseud
         n.template_version, n.status, n.body, n.outbound_message_id, n.attempts, n.error_code, n.error_title,
         n.sent_at, n.delivered_at, n.read_at, COALESCE(n.clicks, 0) AS clicks, u.linked_at
     FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id";
-
-fn instant(row: &PgRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
-    row.try_get::<Option<i64>, _>(column)?
-        .map(from_millis)
-        .transpose()
-}
-
-fn log_entry(row: &PgRow) -> Result<LogEntry, StoreError> {
-    Ok(LogEntry {
-        id: row.try_get("id")?,
-        received_at: instant(row, "received_at")?,
-        phone_number_id: row.try_get("phone_number_id")?,
-        pseudonym: row.try_get("pseudonym")?,
-        wa_id: row.try_get("wa_id")?,
-        bsuid: row.try_get("bsuid")?,
-        profile_name: row.try_get("profile_name")?,
-        country: row.try_get("country")?,
-        locale: row.try_get("locale")?,
-        locale_source: row.try_get("locale_source")?,
-        inbound_message_id: row.try_get("message_id")?,
-        inbound_type: row.try_get("inbound_type")?,
-        decision: row.try_get("decision")?,
-        notice_kind: row.try_get("kind")?,
-        phase: row.try_get("phase")?,
-        days_left: row.try_get("days_left")?,
-        template_version: row.try_get("template_version")?,
-        status: row.try_get("status")?,
-        body: row.try_get("body")?,
-        outbound_message_id: row.try_get("outbound_message_id")?,
-        attempts: row.try_get("attempts")?,
-        error_code: row.try_get("error_code")?,
-        error_title: row.try_get("error_title")?,
-        sent_at: instant(row, "sent_at")?,
-        delivered_at: instant(row, "delivered_at")?,
-        read_at: instant(row, "read_at")?,
-        clicks: row.try_get("clicks")?,
-        linked_at: instant(row, "linked_at")?,
-    })
-}
 
 pub(super) async fn entry(pool: &PgPool, message_id: &str) -> Result<Option<LogEntry>, StoreError> {
     let sql = format!("{LOG_SELECT} WHERE i.message_id = $1");

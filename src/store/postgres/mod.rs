@@ -87,6 +87,10 @@ impl Store for PgStore {
         Ok(claimed)
     }
 
+    async fn release_stale_leases(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
     async fn finish_attempt(
         &self,
         notice_id: i64,

@@ -98,6 +98,13 @@ impl Store for SqliteStore {
         Ok(claimed)
     }
 
+    async fn release_stale_leases(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE notices SET lease_until = NULL WHERE status = 'sending'")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn finish_attempt(
         &self,
         notice_id: i64,
