@@ -26,7 +26,9 @@ pub const PROBE_INTERVAL: SignedDuration = SignedDuration::from_mins(5);
 const SLOWDOWN: SignedDuration = SignedDuration::from_mins(15);
 const MAX_BACKOFF: SignedDuration = SignedDuration::from_mins(10);
 const BATCH: u32 = 64;
-const CONCURRENCY: usize = 32;
+/// Sends one box keeps in flight at once. It bounds the notices that a
+/// crash between the Graph API's answer and our record can send twice.
+pub const MAX_IN_FLIGHT: usize = 32;
 
 /// Live sending, or dry-run.
 #[derive(Clone, Debug)]
@@ -88,7 +90,7 @@ impl Outbox {
         let due = self.store.claim_due_notices(now, LEASE, BATCH).await?;
         let count = due.len();
         futures_util::stream::iter(due)
-            .for_each_concurrent(CONCURRENCY, |notice| async move {
+            .for_each_concurrent(MAX_IN_FLIGHT, |notice| async move {
                 let id = notice.id;
                 if let Err(error) = self.attempt(notice, now).await {
                     tracing::error!(notice_id = id, error = %error, "could not record a send attempt; the lease will expire and it is retried");
