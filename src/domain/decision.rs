@@ -217,11 +217,13 @@ impl ReplyPolicy {
 
     /// A new phase or a new language is news worth a second notice.
     fn is_coalesced(&self, s: &Situation<'_>) -> bool {
-        s.user.last_notice.as_ref().is_some_and(|last| {
-            s.now.duration_since(last.at) < self.min_reply_interval
-                && last.phase == s.phase
-                && last.locale == s.locale
-        })
+        // "0s" answers every message, even two that race in one instant.
+        !self.min_reply_interval.is_zero()
+            && s.user.last_notice.as_ref().is_some_and(|last| {
+                s.now.duration_since(last.at) < self.min_reply_interval
+                    && last.phase == s.phase
+                    && last.locale == s.locale
+            })
     }
 }
 
