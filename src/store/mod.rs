@@ -3,6 +3,7 @@
 
 mod log;
 mod postgres;
+mod shared;
 mod sqlite;
 
 pub use log::{Count, Funnel, LogEntry, LogQuery, Stats};

@@ -6,12 +6,11 @@ mod outbox;
 
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
-    PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError, from_millis, millis,
+    PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
 };
 use crate::domain::message::InboundMessage;
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 
@@ -54,13 +53,7 @@ impl Store for PgStore {
     }
 
     async fn quarantine(&self, body: &[u8], reason: &str, at: Timestamp) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO quarantine (received_at, reason, body) VALUES ($1, $2, $3)")
-            .bind(millis(at))
-            .bind(reason)
-            .bind(body)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        log::quarantine(&self.pool, body, reason, at).await
     }
 
     async fn apply_statuses(&self, updates: &[StatusUpdate]) -> Result<usize, StoreError> {
@@ -101,54 +94,19 @@ impl Store for PgStore {
     }
 
     async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO paused_numbers (phone_number_id, error_code, reason, paused_at, next_probe_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (phone_number_id) DO UPDATE SET
-                 error_code = excluded.error_code, reason = excluded.reason, next_probe_at = excluded.next_probe_at",
-        )
-        .bind(&paused.phone_number_id)
-        .bind(paused.error_code)
-        .bind(&paused.reason)
-        .bind(millis(paused.paused_at))
-        .bind(millis(paused.next_probe_at))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        log::pause_number(&self.pool, paused).await
     }
 
     async fn resume_numbers(&self, phone_number_id: Option<&str>) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM paused_numbers WHERE $1 IS NULL OR phone_number_id = $1")
-                .bind(phone_number_id)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected())
+        log::resume_numbers(&self.pool, phone_number_id).await
     }
 
     async fn paused_numbers(&self) -> Result<Vec<PausedNumber>, StoreError> {
-        let rows = sqlx::query("SELECT phone_number_id, error_code, reason, paused_at, next_probe_at FROM paused_numbers ORDER BY phone_number_id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(PausedNumber {
-                    phone_number_id: row.try_get("phone_number_id")?,
-                    error_code: row.try_get("error_code")?,
-                    reason: row.try_get("reason")?,
-                    paused_at: from_millis(row.try_get("paused_at")?)?,
-                    next_probe_at: from_millis(row.try_get("next_probe_at")?)?,
-                })
-            })
-            .collect()
+        log::paused_numbers(&self.pool).await
     }
 
     async fn count_click(&self, notice_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE notices SET clicks = clicks + 1 WHERE id = $1")
-            .bind(notice_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        log::count_click(&self.pool, notice_id).await
     }
 
     async fn log_entry(&self, inbound_message_id: &str) -> Result<Option<LogEntry>, StoreError> {
@@ -185,26 +143,11 @@ impl Store for PgStore {
     }
 
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*), MIN(created_at) FROM notices WHERE status IN ('queued', 'sending')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let oldest: Option<i64> = row.try_get(1)?;
-        let oldest_age = match oldest {
-            Some(ms) => now.duration_since(from_millis(ms)?),
-            None => SignedDuration::ZERO,
-        };
-        Ok(QueueStats {
-            depth: row.try_get(0)?,
-            oldest_age,
-        })
+        log::queue_stats(&self.pool, now).await
     }
 
     async fn quarantined(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM quarantine")
-            .fetch_one(&self.pool)
-            .await?)
+        log::quarantined(&self.pool).await
     }
 
     async fn publish_locales(
@@ -213,32 +156,14 @@ impl Store for PgStore {
         files_json: &str,
         at: Timestamp,
     ) -> Result<i64, StoreError> {
-        let id = sqlx::query_scalar("INSERT INTO locale_sets (version, published_at, files) VALUES ($1, $2, $3) RETURNING id")
-            .bind(version)
-            .bind(millis(at))
-            .bind(files_json)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(id)
+        log::publish_locales(&self.pool, version, files_json, at).await
     }
 
     async fn latest_locales(&self) -> Result<Option<PublishedLocales>, StoreError> {
-        let row =
-            sqlx::query("SELECT id, version, files FROM locale_sets ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|row| {
-            Ok(PublishedLocales {
-                id: row.try_get("id")?,
-                version: row.try_get("version")?,
-                files_json: row.try_get("files")?,
-            })
-        })
-        .transpose()
+        log::latest_locales(&self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        log::ping(&self.pool).await
     }
 }

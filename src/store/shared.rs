@@ -1,0 +1,308 @@
+//! The queries both stores run with the same SQL, written once. Each
+//! backend instantiates them with its pool type, the statement that opens a
+//! write transaction, and how it spells "not opted out".
+
+/// Defines the shared query functions in the calling module.
+macro_rules! shared_queries {
+    (pool = $pool:ty, begin = $begin:literal, kept_opt_outs = $kept_opt_outs:literal) => {
+        use crate::store::log::log_entry;
+        use crate::store::{
+            Count, Funnel, LogEntry, LogQuery, PausedNumber, PublishedLocales, QueueStats, Stats, StoreError,
+            from_millis, millis,
+        };
+        use jiff::{SignedDuration, Timestamp};
+        use sqlx::Row;
+
+        const LOG_SELECT: &str = "SELECT i.id, i.received_at, i.phone_number_id, u.pseudonym, u.wa_id, u.bsuid, u.profile_name,
+                i.country, i.locale, i.locale_source, i.message_id, i.inbound_type, i.decision, n.kind, n.phase, n.days_left,
+                n.template_version, n.status, n.body, n.outbound_message_id, n.attempts, n.error_code, n.error_title,
+                n.sent_at, n.delivered_at, n.read_at, COALESCE(n.clicks, 0) AS clicks, u.linked_at
+            FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id";
+
+        pub(super) async fn entry(
+            pool: &$pool,
+            message_id: &str,
+        ) -> Result<Option<LogEntry>, StoreError> {
+            let sql = format!("{LOG_SELECT} WHERE i.message_id = $1");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(message_id)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(log_entry).transpose()
+        }
+
+        pub(super) async fn page(pool: &$pool, q: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
+            let sql = format!(
+                "{LOG_SELECT} WHERE i.id > $1 AND ($2 IS NULL OR i.received_at >= $2) AND ($3 IS NULL OR i.received_at < $3)
+                   AND ($4 IS NULL OR i.locale = $4) AND ($5 IS NULL OR i.country = $5)
+                   AND ($6 IS NULL OR i.decision = $6) AND ($7 IS NULL OR n.status = $7)
+                 ORDER BY i.id LIMIT $8"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(q.after_id)
+                .bind(q.since.map(millis))
+                .bind(q.until.map(millis))
+                .bind(&q.locale)
+                .bind(&q.country)
+                .bind(&q.decision)
+                .bind(&q.status)
+                .bind(i64::from(q.limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(log_entry).collect()
+        }
+
+        /// `GROUP BY` one column of the inbound log, optionally joined to notices.
+        async fn counts(
+            pool: &$pool,
+            column: &str,
+            range: (Option<i64>, Option<i64>),
+        ) -> Result<Vec<Count>, StoreError> {
+            let sql = format!(
+                "SELECT COALESCE({column}, 'none') AS key, COUNT(*) AS count
+                 FROM inbound i LEFT JOIN notices n ON n.inbound_id = i.id
+                 WHERE ($1 IS NULL OR i.received_at >= $1) AND ($2 IS NULL OR i.received_at < $2)
+                 GROUP BY key ORDER BY count DESC, key"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(range.0)
+                .bind(range.1)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(Count {
+                        key: row.try_get("key")?,
+                        count: row.try_get("count")?,
+                    })
+                })
+                .collect()
+        }
+
+        pub(super) async fn stats(
+            pool: &$pool,
+            since: Option<Timestamp>,
+            until: Option<Timestamp>,
+        ) -> Result<Stats, StoreError> {
+            let range = (since.map(millis), until.map(millis));
+            let hourly = sqlx::query(
+                "SELECT (received_at / 3600000) * 3600000 AS hour, decision, COUNT(*) AS count FROM inbound
+                 WHERE ($1 IS NULL OR received_at >= $1) AND ($2 IS NULL OR received_at < $2)
+                 GROUP BY hour, decision ORDER BY hour",
+            )
+            .bind(range.0)
+            .bind(range.1)
+            .fetch_all(pool)
+            .await?;
+            let funnel = sqlx::query(
+                "SELECT COUNT(*) AS inbound,
+                        COUNT(n.id) FILTER (WHERE n.kind = 'notice') AS notified,
+                        COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND n.status IN ('sent', 'delivered', 'read')) AS sent,
+                        COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND (n.status IN ('delivered', 'read') OR n.delivered_at IS NOT NULL)) AS delivered,
+                        COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND n.status = 'read') AS read,
+                        COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND n.clicks > 0) AS clicked,
+                        COUNT(DISTINCT CASE WHEN u.linked_at IS NOT NULL THEN u.id END) AS linked
+                 FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id
+                 WHERE ($1 IS NULL OR i.received_at >= $1) AND ($2 IS NULL OR i.received_at < $2)",
+            )
+            .bind(range.0)
+            .bind(range.1)
+            .fetch_one(pool)
+            .await?;
+            let failures_sql =
+                format!("{LOG_SELECT} WHERE n.status = 'failed' ORDER BY n.id DESC LIMIT 10");
+            let failures = sqlx::query(sqlx::AssertSqlSafe(failures_sql))
+                .fetch_all(pool)
+                .await?;
+            Ok(Stats {
+                hourly_decisions: hourly
+                    .iter()
+                    .map(|r| {
+                        Ok((
+                            r.try_get("hour")?,
+                            r.try_get("decision")?,
+                            r.try_get("count")?,
+                        ))
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?,
+                by_locale: counts(pool, "i.locale", range).await?,
+                by_country: counts(pool, "i.country", range).await?,
+                by_phase: counts(pool, "n.phase", range).await?,
+                by_decision: counts(pool, "i.decision", range).await?,
+                by_status: counts(pool, "n.status", range).await?,
+                funnel: Funnel {
+                    inbound: funnel.try_get("inbound")?,
+                    notified: funnel.try_get("notified")?,
+                    sent: funnel.try_get("sent")?,
+                    delivered: funnel.try_get("delivered")?,
+                    read: funnel.try_get("read")?,
+                    clicked: funnel.try_get("clicked")?,
+                    linked: funnel.try_get("linked")?,
+                },
+                latest_failures: failures.iter().map(log_entry).collect::<Result<_, _>>()?,
+            })
+        }
+
+        pub(super) async fn mark_linked(
+            pool: &$pool,
+            number: &str,
+            user_key: &str,
+            at: Timestamp,
+        ) -> Result<bool, StoreError> {
+            let done = sqlx::query(
+                "UPDATE users SET linked_at = COALESCE(linked_at, $3)
+                 WHERE phone_number_id = $1 AND (bsuid = $2 OR wa_id = $2)",
+            )
+            .bind(number)
+            .bind(user_key)
+            .bind(millis(at))
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        pub(super) async fn purge(pool: &$pool, before: Timestamp) -> Result<u64, StoreError> {
+            let before = millis(before);
+            let mut tx = pool.begin_with($begin).await?;
+            // Opt-outs keep their ids: forgetting them would let notices start again.
+            let users = sqlx::query(concat!(
+                "UPDATE users SET wa_id = NULL, bsuid = NULL, profile_name = NULL WHERE ",
+                $kept_opt_outs,
+                " AND (wa_id IS NOT NULL OR bsuid IS NOT NULL OR profile_name IS NOT NULL)
+                   AND COALESCE(last_message_at, created_at) < $1 AND created_at < $1",
+            ))
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+            // Sent texts carry the user's link token.
+            sqlx::query("UPDATE notices SET body = NULL WHERE created_at < $1 AND status NOT IN ('queued', 'sending')")
+                .bind(before)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(users.rows_affected())
+        }
+
+        pub(super) async fn forget(pool: &$pool, user_key: &str) -> Result<u64, StoreError> {
+            let mut tx = pool.begin_with($begin).await?;
+            let matching = "SELECT id FROM users WHERE wa_id = $1 OR bsuid = $1";
+            let mut removed = 0;
+            for sql in [
+                format!("DELETE FROM notices WHERE user_id IN ({matching})"),
+                format!("DELETE FROM inbound WHERE user_id IN ({matching})"),
+                format!("DELETE FROM users WHERE id IN ({matching})"),
+            ] {
+                removed += sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(user_key)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(removed)
+        }
+
+        pub(super) async fn quarantine(pool: &$pool, body: &[u8], reason: &str, at: Timestamp) -> Result<(), StoreError> {
+            sqlx::query("INSERT INTO quarantine (received_at, reason, body) VALUES ($1, $2, $3)")
+                .bind(millis(at))
+                .bind(reason)
+                .bind(body)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+
+        pub(super) async fn pause_number(pool: &$pool, paused: &PausedNumber) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO paused_numbers (phone_number_id, error_code, reason, paused_at, next_probe_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (phone_number_id) DO UPDATE SET
+                     error_code = excluded.error_code, reason = excluded.reason, next_probe_at = excluded.next_probe_at",
+            )
+            .bind(&paused.phone_number_id)
+            .bind(paused.error_code)
+            .bind(&paused.reason)
+            .bind(millis(paused.paused_at))
+            .bind(millis(paused.next_probe_at))
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+
+        pub(super) async fn resume_numbers(pool: &$pool, phone_number_id: Option<&str>) -> Result<u64, StoreError> {
+            let done = sqlx::query("DELETE FROM paused_numbers WHERE $1 IS NULL OR phone_number_id = $1")
+                .bind(phone_number_id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected())
+        }
+
+        pub(super) async fn paused_numbers(pool: &$pool) -> Result<Vec<PausedNumber>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT phone_number_id, error_code, reason, paused_at, next_probe_at FROM paused_numbers ORDER BY phone_number_id",
+            )
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(PausedNumber {
+                        phone_number_id: row.try_get("phone_number_id")?,
+                        error_code: row.try_get("error_code")?,
+                        reason: row.try_get("reason")?,
+                        paused_at: from_millis(row.try_get("paused_at")?)?,
+                        next_probe_at: from_millis(row.try_get("next_probe_at")?)?,
+                    })
+                })
+                .collect()
+        }
+
+        pub(super) async fn count_click(pool: &$pool, notice_id: i64) -> Result<(), StoreError> {
+            sqlx::query("UPDATE notices SET clicks = clicks + 1 WHERE id = $1")
+                .bind(notice_id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+
+        pub(super) async fn queue_stats(pool: &$pool, now: Timestamp) -> Result<QueueStats, StoreError> {
+            let row = sqlx::query("SELECT COUNT(*), MIN(created_at) FROM notices WHERE status IN ('queued', 'sending')")
+                .fetch_one(pool)
+                .await?;
+            let oldest: Option<i64> = row.try_get(1)?;
+            let oldest_age = match oldest {
+                Some(ms) => now.duration_since(from_millis(ms)?),
+                None => SignedDuration::ZERO,
+            };
+            Ok(QueueStats { depth: row.try_get(0)?, oldest_age })
+        }
+
+        pub(super) async fn quarantined(pool: &$pool) -> Result<i64, StoreError> {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM quarantine").fetch_one(pool).await?)
+        }
+
+        pub(super) async fn publish_locales(pool: &$pool, version: &str, files_json: &str, at: Timestamp) -> Result<i64, StoreError> {
+            let id = sqlx::query_scalar("INSERT INTO locale_sets (version, published_at, files) VALUES ($1, $2, $3) RETURNING id")
+                .bind(version)
+                .bind(millis(at))
+                .bind(files_json)
+                .fetch_one(pool)
+                .await?;
+            Ok(id)
+        }
+
+        pub(super) async fn latest_locales(pool: &$pool) -> Result<Option<PublishedLocales>, StoreError> {
+            let row = sqlx::query("SELECT id, version, files FROM locale_sets ORDER BY id DESC LIMIT 1")
+                .fetch_optional(pool)
+                .await?;
+            row.map(|row| Ok(PublishedLocales { id: row.try_get("id")?, version: row.try_get("version")?, files_json: row.try_get("files")? }))
+                .transpose()
+        }
+
+        pub(super) async fn ping(pool: &$pool) -> Result<(), StoreError> {
+            sqlx::query("SELECT 1").execute(pool).await?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use shared_queries;
