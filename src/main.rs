@@ -249,9 +249,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 eprintln!("sunset: {} problem(s) in {}", problems.len(), dir.display());
                 return Ok(ExitCode::from(1));
             }
-            let count = sunset::i18n::Localizer::load(dir)
-                .map(|l| l.locales().len())
-                .unwrap_or(0);
+            let count = sunset::i18n::read_locale_dir(dir).map_or(0, |files| files.len());
             println!("{count} locales in {} checked: no problems", dir.display());
         }
         Command::Locales(LocalesCommand::Publish) => {

@@ -1,6 +1,6 @@
 //! Loading, checking and rendering one set of locale files.
 
-use super::files::{LocaleFile, read_locale_dir, version_of};
+use super::files::{LocaleFile, read_locale_set, version_of};
 use super::{MAX_BODY_CHARS, NoticeArgs, REQUIRED_MESSAGES, RenderError, format, message_id};
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::keywords::{Keyword, KeywordBook};
@@ -49,14 +49,7 @@ impl Localizer {
     /// Loads every `<dir>/<tag>/sunset.ftl`. Any syntax error, missing
     /// message or message that fails to render refuses the whole set.
     pub fn load(dir: &Path) -> Result<Self, Vec<LocaleProblem>> {
-        let files = read_locale_dir(dir).map_err(|e| {
-            vec![LocaleProblem {
-                file: dir.to_owned(),
-                line: 0,
-                problem: format!("cannot read the locale folder: {e}"),
-            }]
-        })?;
-        Self::from_files(dir, &files)
+        Self::from_files(dir, &read_locale_set(dir)?)
     }
 
     /// Builds and checks a set from its texts (`origin` names it in problems).

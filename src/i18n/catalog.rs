@@ -2,7 +2,7 @@
 //! pass the check; a refused set never reaches a user.
 
 use super::bundle::{LocaleProblem, Localizer};
-use super::files::{LocaleFile, read_locale_dir, version_of};
+use super::files::{LocaleFile, read_locale_dir, read_locale_set, version_of};
 use crate::domain::locale::LocaleChooser;
 use arc_swap::ArcSwap;
 use jiff::Timestamp;
@@ -19,14 +19,7 @@ pub struct Catalog {
 impl Catalog {
     /// Loads and checks the folder; the default locale must be among them.
     pub fn load(dir: &Path, default_locale: &str) -> Result<Self, Vec<LocaleProblem>> {
-        let files = read_locale_dir(dir).map_err(|e| {
-            vec![LocaleProblem {
-                file: dir.to_owned(),
-                line: 0,
-                problem: format!("cannot read the locale folder: {e}"),
-            }]
-        })?;
-        Self::from_files(dir, &files, default_locale)
+        Self::from_files(dir, &read_locale_set(dir)?, default_locale)
     }
 
     /// Checks a set given as texts.

@@ -1,7 +1,10 @@
 //! `sunset locales check`: everything a locale set must satisfy before a
 //! product team ships it, reported as `file:line: problem`.
 
-use super::{LocaleProblem, Localizer, NoticeArgs, REQUIRED_MESSAGES, message_id};
+use super::{
+    LocaleFile, LocaleProblem, Localizer, NoticeArgs, REQUIRED_MESSAGES, message_id,
+    read_locale_set,
+};
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::notice::NoticeKind;
 use fluent_syntax::ast;
@@ -21,15 +24,23 @@ const BIDI_CONTROLS: [char; 9] = [
 
 /// Checks the folder; an empty list means the set may be served.
 pub fn check(dir: &Path, vars: &BTreeMap<String, String>) -> Vec<LocaleProblem> {
-    let localizer = match Localizer::load(dir) {
+    let files = match read_locale_set(dir) {
+        Ok(files) => files,
+        Err(problems) => return problems,
+    };
+    let localizer = match Localizer::from_files(dir, &files) {
         Ok(localizer) => localizer,
         Err(problems) => return problems,
     };
-    let mut problems = compare_variables(dir, &localizer);
-    for locale in localizer.locales() {
-        let file = dir.join(&locale).join("sunset.ftl");
-        let source = std::fs::read_to_string(&file).unwrap_or_default();
-        problems.extend(check_renders(&localizer, &locale, &file, &source, vars));
+    let mut problems = compare_variables(&files);
+    for file in &files {
+        problems.extend(check_renders(
+            &localizer,
+            &file.tag,
+            &file.path,
+            &file.source,
+            vars,
+        ));
     }
     problems
 }
@@ -140,22 +151,27 @@ fn url_problem(text: &str, args: &NoticeArgs, kind: NoticeKind) -> Option<String
 }
 
 /// Each message's variables must be the reference locale's.
-fn compare_variables(dir: &Path, localizer: &Localizer) -> Vec<LocaleProblem> {
-    let read = |locale: &str| {
-        let file = dir.join(locale).join("sunset.ftl");
-        let source = std::fs::read_to_string(&file).unwrap_or_default();
-        (file, source)
+fn compare_variables(files: &[LocaleFile]) -> Vec<LocaleProblem> {
+    let Some(reference) = files.iter().find(|f| f.tag == REFERENCE_LOCALE) else {
+        let folder = files
+            .first()
+            .and_then(|f| f.path.parent()?.parent())
+            .unwrap_or(Path::new("."));
+        return vec![LocaleProblem {
+            file: folder.join(REFERENCE_LOCALE).join("sunset.ftl"),
+            line: 0,
+            problem: "the reference locale en is missing".into(),
+        }];
     };
-    let (_, reference_source) = read(REFERENCE_LOCALE);
-    let reference = variables_by_message(&reference_source);
+    let reference = variables_by_message(&reference.source);
     let mut problems = vec![];
-    for locale in localizer
-        .locales()
-        .iter()
-        .filter(|l| l.as_str() != REFERENCE_LOCALE)
+    for LocaleFile {
+        tag: _,
+        path: file,
+        source,
+    } in files.iter().filter(|f| f.tag != REFERENCE_LOCALE)
     {
-        let (file, source) = read(locale);
-        let theirs = variables_by_message(&source);
+        let theirs = variables_by_message(source);
         for id in REQUIRED_MESSAGES {
             let (expected, found) = (
                 reference.get(id).cloned().unwrap_or_default(),
@@ -171,7 +187,7 @@ fn compare_variables(dir: &Path, localizer: &Localizer) -> Vec<LocaleProblem> {
                 .collect();
             let at = |problem| LocaleProblem {
                 file: file.clone(),
-                line: message_line(&source, id),
+                line: message_line(source, id),
                 problem,
             };
             if !missing.is_empty() {

@@ -1,6 +1,7 @@
 //! A locale set as text: read from a folder, or from a published version
 //! in the database.
 
+use super::LocaleProblem;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -31,6 +32,17 @@ pub fn read_locale_dir(dir: &Path) -> std::io::Result<Vec<LocaleFile>> {
     }
     files.sort_by(|a, b| a.tag.cmp(&b.tag));
     Ok(files)
+}
+
+/// As [`read_locale_dir`], with a failure told as a locale problem.
+pub fn read_locale_set(dir: &Path) -> Result<Vec<LocaleFile>, Vec<LocaleProblem>> {
+    read_locale_dir(dir).map_err(|e| {
+        vec![LocaleProblem {
+            file: dir.to_owned(),
+            line: 0,
+            problem: format!("cannot read the locale folder: {e}"),
+        }]
+    })
 }
 
 /// The version of a set: a short hash of its tags and texts.

@@ -9,7 +9,7 @@ mod format;
 
 pub use bundle::{LocaleProblem, Localizer};
 pub use catalog::{Catalog, LiveCatalog, Refusal};
-pub use files::{LocaleFile, fingerprint, read_locale_dir, version_of};
+pub use files::{LocaleFile, fingerprint, read_locale_dir, read_locale_set, version_of};
 
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::notice::NoticeKind;
