@@ -4,6 +4,27 @@ use crate::helpers::*;
 use serde_json::{Value, json};
 use sunset::signing::{link_token, sign_webhook};
 
+/// A GET of `url` as the given browser or fetcher.
+async fn open_as(client: &reqwest::Client, url: &str, user_agent: &str) -> reqwest::Response {
+    client
+        .get(url)
+        .header("User-Agent", user_agent)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `POST /api/linked` with `body`, signed with `key`.
+async fn post_linked(app: &TestApp, body: &[u8], key: &str) -> reqwest::Response {
+    app.http
+        .post(format!("{}/api/linked", app.address))
+        .header("X-Sunset-Signature", sign_webhook(key, body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn seeded() -> TestApp {
     let app = spawn_app().await;
     graph_accepts_messages(&app.graph).await;
@@ -220,33 +241,23 @@ async fn stats_count_by_day_and_the_funnel_reaches_clicks_and_links() {
         .unwrap();
     let iphone =
         "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
-    let click = no_redirects
-        .get(&link)
-        .header("User-Agent", iphone)
-        .send()
-        .await
-        .unwrap();
+    let click = open_as(&no_redirects, &link, iphone).await;
     assert_eq!(click.status(), 302);
     assert_eq!(
         click.headers()["location"],
         "https://apps.apple.com/app/id000000000"
     );
-    let android = no_redirects
-        .get(&link)
-        .header("User-Agent", "Mozilla/5.0 (Linux; Android 15; Pixel 9)")
-        .send()
-        .await
-        .unwrap();
+    let android = open_as(
+        &no_redirects,
+        &link,
+        "Mozilla/5.0 (Linux; Android 15; Pixel 9)",
+    )
+    .await;
     assert_eq!(
         android.headers()["location"],
         "https://play.google.com/store/apps/details?id=com.example"
     );
-    let preview = no_redirects
-        .get(&link)
-        .header("User-Agent", "WhatsApp/2.24.10.77 A")
-        .send()
-        .await
-        .unwrap();
+    let preview = open_as(&no_redirects, &link, "WhatsApp/2.24.10.77 A").await;
     assert_eq!(preview.status(), 302);
     assert_eq!(
         no_redirects
@@ -270,26 +281,9 @@ async fn stats_count_by_day_and_the_funnel_reaches_clicks_and_links() {
         4_000_000_000,
     );
     let linked_body = serde_json::to_vec(&json!({ "token": token })).unwrap();
-    let linked = app
-        .http
-        .post(format!("{}/api/linked", app.address))
-        .header(
-            "X-Sunset-Signature",
-            sign_webhook(SIGNING_KEY, &linked_body),
-        )
-        .body(linked_body.clone())
-        .send()
-        .await
-        .unwrap();
+    let linked = post_linked(&app, &linked_body, SIGNING_KEY).await;
     assert_eq!(linked.status(), 200);
-    let forged = app
-        .http
-        .post(format!("{}/api/linked", app.address))
-        .header("X-Sunset-Signature", sign_webhook("x", &linked_body))
-        .body(linked_body)
-        .send()
-        .await
-        .unwrap();
+    let forged = post_linked(&app, &linked_body, "x").await;
     assert_eq!(forged.status(), 401);
     let stats: Value = app
         .get_as(ANALYST_TOKEN, "/api/stats")
