@@ -45,7 +45,7 @@ pub fn render(
     let now = campaign.countdown_at(Timestamp::now());
     let countdown = match standing {
         Standing::Now => now,
-        Standing::Days(0) => Countdown {
+        Standing::Days(0) | Standing::Phase(Phase::FinalDay) => Countdown {
             phase: Phase::FinalDay,
             days_left: 0,
             hours_left: now.hours_left.clamp(1, 24),
@@ -54,11 +54,6 @@ pub fn render(
             phase: Phase::Countdown,
             days_left: days,
             hours_left: days * 24,
-        },
-        Standing::Phase(Phase::FinalDay) => Countdown {
-            phase: Phase::FinalDay,
-            days_left: 0,
-            hours_left: now.hours_left.clamp(1, 24),
         },
         Standing::Phase(phase) => Countdown {
             phase,
