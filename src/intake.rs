@@ -32,7 +32,7 @@ pub struct IntakeCounters {
 /// The webhook's one call into the service.
 pub struct Intake {
     pub store: Arc<dyn Store>,
-    pub policy: ReplyPolicy,
+    pub policy: Arc<ReplyPolicy>,
     pub catalog: Arc<LiveCatalog>,
     pub campaign: Arc<Campaign>,
     pub metrics: Arc<Metrics>,

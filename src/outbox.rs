@@ -10,12 +10,11 @@ use crate::store::{
     ALL_NUMBERS, AttemptOutcome, DueNotice, ErrorInfo, PausedNumber, Rendered, Store,
 };
 use futures_util::StreamExt;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
 
 /// A claim lasts far longer than one HTTP call (15 s at most), so only a
 /// box that died mid-send lets a notice go back to the queue.
@@ -26,9 +25,15 @@ pub const PROBE_INTERVAL: SignedDuration = SignedDuration::from_mins(5);
 const SLOWDOWN: SignedDuration = SignedDuration::from_mins(15);
 const MAX_BACKOFF: SignedDuration = SignedDuration::from_mins(10);
 const BATCH: u32 = 64;
-/// Sends one box keeps in flight at once. It bounds the notices that a
-/// crash between the Graph API's answer and our record can send twice.
+/// Notices one box holds at once, waiting for their send slot or in flight.
+/// It bounds the notices that a crash between the Graph API's answer and
+/// our record can send twice.
 pub const MAX_IN_FLIGHT: usize = 32;
+/// The running sender claims again once this many places are free.
+const CLAIM_AT: usize = 8;
+/// The sender paces itself this much under `messages_per_second`, so that
+/// timer jitter never puts one second over the limit.
+const HEADROOM: f64 = 1.01;
 
 /// Live sending, or dry-run.
 #[derive(Clone, Debug)]
@@ -48,7 +53,9 @@ pub struct Outbox {
     delivery: Delivery,
     catalog: Arc<LiveCatalog>,
     campaign: Arc<Campaign>,
-    limiter: DefaultKeyedRateLimiter<String>,
+    /// The spacing of sends to one number: `messages_per_second`, shared
+    /// by every box through the store's send budget.
+    interval: SignedDuration,
     slowed_until: Mutex<HashMap<String, Timestamp>>,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
@@ -63,15 +70,13 @@ impl Outbox {
         messages_per_second: u32,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let rate = NonZeroU32::new(messages_per_second).unwrap_or(NonZeroU32::MIN);
-        // A burst of one spaces sends evenly: never over the limit in any second.
-        let quota = Quota::per_second(rate).allow_burst(NonZeroU32::MIN);
+        let rate = f64::from(messages_per_second.max(1));
         Self {
             store,
             delivery,
             catalog,
             campaign,
-            limiter: RateLimiter::keyed(quota),
+            interval: SignedDuration::from_secs_f64(HEADROOM / rate),
             slowed_until: Mutex::new(HashMap::new()),
             wake: Arc::new(Notify::new()),
             metrics,
@@ -83,43 +88,134 @@ impl Outbox {
         Arc::clone(&self.wake)
     }
 
-    /// One round: probe paused numbers, claim due notices and attempt each.
-    /// Returns how many notices were attempted.
+    /// One round: probe paused numbers, claim due notices and attempt each,
+    /// waiting for all of them. Returns how many notices were attempted.
     pub async fn step(&self, now: Timestamp) -> anyhow::Result<usize> {
-        self.probe_paused_numbers(now).await?;
-        let due = self.store.claim_due_notices(now, LEASE, BATCH).await?;
+        let due = self.claim(now, BATCH).await?;
         let count = due.len();
         futures_util::stream::iter(due)
-            .for_each_concurrent(MAX_IN_FLIGHT, |notice| async move {
-                let id = notice.id;
-                if let Err(error) = self.attempt(notice, now).await {
-                    tracing::error!(notice_id = id, error = %error, "could not record a send attempt; the lease will expire and it is retried");
-                }
+            .for_each_concurrent(MAX_IN_FLIGHT, |(notice, slot)| {
+                self.attempt_logged(notice, slot, now)
             })
             .await;
         Ok(count)
     }
 
-    /// Steps while there is work, then waits for a wake-up or a short tick
-    /// (retries fall due by time).
-    /// Stops between rounds once `stop` turns true, so that sends in flight
-    /// finish and get recorded.
+    /// Claims while there is work, keeping up to [`MAX_IN_FLIGHT`] notices
+    /// going so that the send slots follow each other without gaps; then
+    /// waits for a wake-up or a short tick (retries fall due by time).
+    /// Once `stop` turns true it claims no more and waits for the notices
+    /// it holds to be sent and recorded.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let places = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let mut attempts = JoinSet::new();
         while !*stop.borrow() {
-            match self.step(Timestamp::now()).await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(error) => tracing::error!(error = %error, "sender round failed"),
+            while attempts.try_join_next().is_some() {}
+            let free = places.available_permits();
+            if free >= CLAIM_AT.min(MAX_IN_FLIGHT) || attempts.is_empty() {
+                let now = Timestamp::now();
+                let limit = u32::try_from(free).unwrap_or(BATCH);
+                match self.claim(now, limit).await {
+                    Ok(due) if !due.is_empty() => {
+                        for (notice, slot) in due {
+                            // Never waits: no more were claimed than were free.
+                            let Ok(place) = Arc::clone(&places).acquire_owned().await else {
+                                break;
+                            };
+                            let sender = Arc::clone(&self);
+                            attempts.spawn(async move {
+                                sender.attempt_logged(notice, slot, now).await;
+                                drop(place);
+                            });
+                        }
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(error = %error, "sender round failed"),
+                }
             }
             tokio::select! {
                 () = self.wake.notified() => {}
                 _ = stop.changed() => {}
+                Some(_) = attempts.join_next() => {}
                 () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
         }
+        while attempts.join_next().await.is_some() {}
     }
 
-    async fn attempt(&self, notice: DueNotice, now: Timestamp) -> anyhow::Result<()> {
+    /// Probes paused numbers, leases due notices and gives every live send
+    /// its slot in its number's budget.
+    async fn claim(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(DueNotice, Option<Timestamp>)>> {
+        self.probe_paused_numbers(now).await?;
+        let due = self.store.claim_due_notices(now, LEASE, limit).await?;
+        let mut live: HashMap<String, u32> = HashMap::new();
+        for notice in due.iter().filter(|n| self.sends_live(n, now)) {
+            *live.entry(notice.phone_number_id.clone()).or_default() += 1;
+        }
+        let mut next_slot = HashMap::new();
+        for (number, count) in live {
+            let interval = self.interval_for(&number, now);
+            // Slots are kept in real time, whatever `now` the round runs at.
+            let first = self
+                .store
+                .reserve_sends(&number, count, interval, Timestamp::now())
+                .await?;
+            next_slot.insert(number, (first, interval));
+        }
+        Ok(due
+            .into_iter()
+            .map(|notice| {
+                let slot = next_slot
+                    .get_mut(&notice.phone_number_id)
+                    .filter(|_| self.sends_live(&notice, now))
+                    .map(|(next, interval)| {
+                        let slot = *next;
+                        *next = slot + *interval;
+                        slot
+                    });
+                (notice, slot)
+            })
+            .collect())
+    }
+
+    /// Whether the attempt will call the Graph API.
+    fn sends_live(&self, notice: &DueNotice, now: Timestamp) -> bool {
+        now < notice.last_message_at + REPLY_WINDOW && self.live_recipient(notice).is_some()
+    }
+
+    /// The number's spacing: twice as wide for a while after a 131048.
+    fn interval_for(&self, phone_number_id: &str, now: Timestamp) -> SignedDuration {
+        let slowed = self
+            .slowed_until
+            .lock()
+            .ok()
+            .and_then(|m| m.get(phone_number_id).copied())
+            .is_some_and(|until| until > now);
+        if slowed {
+            self.interval * 2
+        } else {
+            self.interval
+        }
+    }
+
+    async fn attempt_logged(&self, notice: DueNotice, slot: Option<Timestamp>, now: Timestamp) {
+        let id = notice.id;
+        if let Err(error) = self.attempt(notice, slot, now).await {
+            tracing::error!(notice_id = id, error = %error, "could not record a send attempt; the lease will expire and it is retried");
+        }
+    }
+
+    async fn attempt(
+        &self,
+        notice: DueNotice,
+        slot: Option<Timestamp>,
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
         let window_closes = notice.last_message_at + REPLY_WINDOW;
         if now >= window_closes {
             tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "24-hour window closed before sending: expired");
@@ -142,7 +238,11 @@ impl Outbox {
                 .finish(&notice, AttemptOutcome::DryRun { rendered }, now)
                 .await;
         };
-        self.wait_for_rate(&notice.phone_number_id, now).await;
+        if let Some(wait) = slot.map(|slot| slot.duration_since(Timestamp::now()))
+            && wait.is_positive()
+        {
+            tokio::time::sleep(wait.unsigned_abs()).await;
+        }
         let started = std::time::Instant::now();
         let result = client
             .send_text(
@@ -229,20 +329,6 @@ impl Outbox {
             (None, None) => return None,
         };
         canary.then_some((client, recipient))
-    }
-
-    async fn wait_for_rate(&self, phone_number_id: &str, now: Timestamp) {
-        let key = phone_number_id.to_owned();
-        self.limiter.until_key_ready(&key).await;
-        let slowed = self
-            .slowed_until
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&key).copied());
-        // Half speed: every send takes two slots of the number's budget.
-        if slowed.is_some_and(|until| until > now) {
-            self.limiter.until_key_ready(&key).await;
-        }
     }
 
     async fn after_error(

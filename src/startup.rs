@@ -113,10 +113,10 @@ impl Application {
             store: Arc::clone(&store),
             intake: Intake {
                 store: Arc::clone(&store),
-                policy: ReplyPolicy {
+                policy: Arc::new(ReplyPolicy {
                     min_reply_interval: config.min_reply_interval,
                     answered_numbers: whatsapp.phone_number_ids.clone(),
-                },
+                }),
                 catalog: Arc::clone(&catalog),
                 campaign: Arc::clone(&campaign),
                 metrics: Arc::clone(&metrics),

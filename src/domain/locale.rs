@@ -54,11 +54,26 @@ impl LocaleChooser {
         text: Option<&str>,
         country: Option<Country>,
     ) -> (String, LocaleSource) {
+        self.choose_detected(stored, || self.detect(text, country))
+    }
+
+    /// The stored choice if we still have it, else what `detected` says.
+    /// Detection is the costly part: callers may run it ahead of time.
+    pub fn choose_detected(
+        &self,
+        stored: Option<&str>,
+        detected: impl FnOnce() -> (String, LocaleSource),
+    ) -> (String, LocaleSource) {
+        match stored.and_then(|tag| self.supported(tag)) {
+            Some(locale) => (locale, LocaleSource::Stored),
+            None => detected(),
+        }
+    }
+
+    /// The locale for someone with no stored choice: the language of the
+    /// text, else the country's, else the default.
+    pub fn detect(&self, text: Option<&str>, country: Option<Country>) -> (String, LocaleSource) {
         let candidates = [
-            (
-                stored.and_then(|tag| self.supported(tag)),
-                LocaleSource::Stored,
-            ),
             (
                 text.and_then(|t| language_of_text(t, country))
                     .and_then(|lang| self.supported(lang)),

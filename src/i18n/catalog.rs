@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub struct Catalog {
     pub localizer: Localizer,
-    pub chooser: LocaleChooser,
+    pub chooser: Arc<LocaleChooser>,
 }
 
 impl Catalog {
@@ -39,7 +39,10 @@ impl Catalog {
                 ),
             }]);
         }
-        Ok(Self { localizer, chooser })
+        Ok(Self {
+            localizer,
+            chooser: Arc::new(chooser),
+        })
     }
 }
 

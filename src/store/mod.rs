@@ -1,6 +1,7 @@
 //! Storage behind one trait: the inbound log, users, the notice outbox.
 //! Implementations store text and never render it.
 
+mod batch;
 mod log;
 mod postgres;
 mod shared;
@@ -19,6 +20,7 @@ use crate::domain::message::InboundMessage;
 use crate::domain::notice::{NoticeKind, NoticeStatus};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
 
 /// A storage failure. Webhooks answer 500 on it, so Meta retries.
 #[derive(Debug, thiserror::Error)]
@@ -29,12 +31,14 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    #[error("the database writer has stopped")]
+    WriterStopped,
 }
 
 /// What the decision for a batch of messages depends on.
 pub struct IngestContext<'a> {
-    pub policy: &'a ReplyPolicy,
-    pub chooser: &'a LocaleChooser,
+    pub policy: &'a Arc<ReplyPolicy>,
+    pub chooser: &'a Arc<LocaleChooser>,
     pub keywords: &'a KeywordBook,
     /// The phase a notice sent now would have.
     pub phase: Phase,
@@ -199,6 +203,16 @@ pub trait Store: Send + Sync + 'static {
         outcome: &AttemptOutcome,
         now: Timestamp,
     ) -> Result<(), StoreError>;
+
+    /// Takes `count` send slots, `interval` apart, from a business number's
+    /// budget, which every box shares: returns when the first slot is.
+    async fn reserve_sends(
+        &self,
+        phone_number_id: &str,
+        count: u32,
+        interval: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Timestamp, StoreError>;
 
     async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError>;
     /// Resumes one number, or every number with `None`; returns how many.

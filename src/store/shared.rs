@@ -298,6 +298,31 @@ macro_rules! shared_queries {
                 .transpose()
         }
 
+        pub(super) async fn reserve_sends(
+            pool: &$pool,
+            phone_number_id: &str,
+            count: u32,
+            interval: SignedDuration,
+            now: Timestamp,
+        ) -> Result<Timestamp, StoreError> {
+            let interval = i64::try_from(interval.as_micros()).unwrap_or(i64::MAX);
+            let span = interval.saturating_mul(i64::from(count));
+            // One statement both reads and moves the number's next free slot,
+            // so boxes sharing the database never take the same slots.
+            let end: i64 = sqlx::query_scalar(
+                "INSERT INTO send_budget (phone_number_id, next_slot_us) VALUES ($1, $2 + $3)
+                 ON CONFLICT (phone_number_id) DO UPDATE
+                 SET next_slot_us = CASE WHEN send_budget.next_slot_us > $2 THEN send_budget.next_slot_us ELSE $2 END + $3
+                 RETURNING next_slot_us",
+            )
+            .bind(phone_number_id)
+            .bind(now.as_microsecond())
+            .bind(span)
+            .fetch_one(pool)
+            .await?;
+            Timestamp::from_microsecond(end - span).map_err(|e| StoreError::Corrupt(e.to_string()))
+        }
+
         pub(super) async fn ping(pool: &$pool) -> Result<(), StoreError> {
             sqlx::query("SELECT 1").execute(pool).await?;
             Ok(())

@@ -93,6 +93,16 @@ impl Store for PgStore {
         outbox::finish(&self.pool, notice_id, outcome, now).await
     }
 
+    async fn reserve_sends(
+        &self,
+        phone_number_id: &str,
+        count: u32,
+        interval: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Timestamp, StoreError> {
+        log::reserve_sends(&self.pool, phone_number_id, count, interval, now).await
+    }
+
     async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError> {
         log::pause_number(&self.pool, paused).await
     }

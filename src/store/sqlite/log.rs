@@ -1,6 +1,7 @@
 //! The analyst and housekeeping queries of the SQLite store.
 
-// BEGIN IMMEDIATE takes the write lock up front (see `SqliteStore::ingest`).
+// BEGIN IMMEDIATE takes the write lock up front: a read-then-write
+// transaction that upgrades later fails with "database is locked".
 crate::store::shared::shared_queries!(
     pool = sqlx::SqlitePool,
     begin = "BEGIN IMMEDIATE",

@@ -1,9 +1,10 @@
 //! The embedded store: one SQLite file in WAL mode.
 
-mod ingest;
 mod log;
 mod outbox;
+mod writer;
 
+use super::batch::Job;
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -23,6 +24,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Inbound messages and delivery reports: the busy writes, grouped.
+    writer: writer::Writer,
 }
 
 impl SqliteStore {
@@ -38,10 +41,11 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let writer = writer::Writer::start(&options).await?;
+        Ok(Self { pool, writer })
     }
 }
 
@@ -52,15 +56,7 @@ impl Store for SqliteStore {
         messages: &[InboundMessage],
         ctx: &IngestContext<'_>,
     ) -> Result<Vec<Ingested>, StoreError> {
-        // IMMEDIATE takes the write lock up front: a read-then-write
-        // transaction that upgrades later fails with "database is locked".
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut outcomes = Vec::with_capacity(messages.len());
-        for message in messages {
-            outcomes.push(ingest::ingest_one(&mut tx, message, ctx).await?);
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+        self.writer.ingest(Job::new(messages, ctx)).await
     }
 
     async fn quarantine(&self, body: &[u8], reason: &str, at: Timestamp) -> Result<(), StoreError> {
@@ -68,15 +64,7 @@ impl Store for SqliteStore {
     }
 
     async fn apply_statuses(&self, updates: &[StatusUpdate]) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut unknown = 0;
-        for update in updates {
-            if !outbox::apply_status(&mut tx, update).await? {
-                unknown += 1;
-            }
-        }
-        tx.commit().await?;
-        Ok(unknown)
+        self.writer.apply_statuses(updates.to_vec()).await
     }
 
     async fn claim_due_notices(
@@ -105,6 +93,16 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         outbox::finish(&self.pool, notice_id, outcome, now).await
+    }
+
+    async fn reserve_sends(
+        &self,
+        phone_number_id: &str,
+        count: u32,
+        interval: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Timestamp, StoreError> {
+        log::reserve_sends(&self.pool, phone_number_id, count, interval, now).await
     }
 
     async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError> {

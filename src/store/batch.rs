@@ -1,0 +1,725 @@
+//! Deciding a group of inbound messages in memory. A store loads the users
+//! the group's senders may be and the message ids it has already seen; this
+//! module decides every message in arrival order, exactly as one message at
+//! a time would, and hands back the rows to write with a few multi-row
+//! statements.
+
+use crate::domain::countdown::Phase;
+use crate::domain::decision::{
+    Decision, FLOOD_LIMIT, FloodWindow, LastNotice, ReplyPolicy, Situation, UserChange, UserState,
+};
+use crate::domain::keywords::Keyword;
+use crate::domain::locale::{LocaleChooser, LocaleSource};
+use crate::domain::message::{InboundMessage, MessageKind};
+use crate::domain::notice::{NoticeKind, NoticeStatus};
+use crate::signing::pseudonym;
+use crate::store::{IngestContext, Ingested, StatusUpdate, millis};
+use jiff::Timestamp;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// A message with the work that needs no stored state already done, so
+/// that the one writer only decides.
+pub(crate) struct Prepared {
+    pub message: InboundMessage,
+    pub keyword: Option<Keyword>,
+    /// The locale if the user has no stored choice.
+    pub detected: (String, LocaleSource),
+    /// The pseudonym a new record for this sender gets.
+    pub pseudonym: String,
+}
+
+/// One caller's messages and what their decisions depend on.
+pub(crate) struct Job {
+    pub policy: Arc<ReplyPolicy>,
+    pub chooser: Arc<LocaleChooser>,
+    pub phase: Phase,
+    pub now: Timestamp,
+    pub messages: Vec<Prepared>,
+}
+
+impl Job {
+    pub fn new(messages: &[InboundMessage], ctx: &IngestContext<'_>) -> Self {
+        let messages = messages
+            .iter()
+            .map(|message| {
+                let text = message.text.as_deref();
+                Prepared {
+                    keyword: text.and_then(|t| ctx.keywords.classify(t)).cloned(),
+                    detected: ctx.chooser.detect(text, message.from.country()),
+                    pseudonym: pseudonym(
+                        ctx.signing_key,
+                        &message.phone_number_id,
+                        message.from.key(),
+                    ),
+                    message: message.clone(),
+                }
+            })
+            .collect();
+        Self {
+            policy: Arc::clone(ctx.policy),
+            chooser: Arc::clone(ctx.chooser),
+            phase: ctx.phase,
+            now: ctx.now,
+            messages,
+        }
+    }
+}
+
+/// A user's record as ingest reads and writes it (not `linked_at`, which
+/// only the linking call sets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UserRecord {
+    pub id: i64,
+    pub phone_number_id: String,
+    pub bsuid: Option<String>,
+    pub wa_id: Option<String>,
+    pub pseudonym: String,
+    pub country: Option<String>,
+    pub profile_name: Option<String>,
+    pub chosen_locale: Option<String>,
+    pub opted_out: bool,
+    pub last_message_at: Option<i64>,
+    pub last_notice: Option<LastNotice>,
+    pub flood: Option<FloodWindow>,
+    pub created_at: i64,
+}
+
+/// One row of the inbound log.
+#[derive(Clone, Debug)]
+pub(crate) struct InboundRow {
+    pub id: i64,
+    pub message_id: String,
+    pub received_at: i64,
+    pub message_sent_at: i64,
+    pub phone_number_id: String,
+    pub user_id: i64,
+    pub inbound_type: String,
+    pub country: Option<String>,
+    pub locale: String,
+    pub locale_source: &'static str,
+    pub decision: &'static str,
+}
+
+/// A queued notice.
+#[derive(Clone, Debug)]
+pub(crate) struct NoticeRow {
+    pub id: i64,
+    pub inbound_id: i64,
+    pub user_id: i64,
+    pub phone_number_id: String,
+    pub kind: &'static str,
+    pub locale: String,
+    pub created_at: i64,
+}
+
+/// The first free id of each table; the planner takes ids in order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NextIds {
+    pub user: i64,
+    pub inbound: i64,
+    pub notice: i64,
+}
+
+/// What to write for a group, and each job's outcomes.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub new_users: Vec<UserRecord>,
+    pub changed_users: Vec<UserRecord>,
+    pub inbound: Vec<InboundRow>,
+    pub notices: Vec<NoticeRow>,
+    pub outcomes: Vec<Vec<Ingested>>,
+}
+
+/// (business number, id) pairs to look users up by.
+pub(crate) type SenderKeys<'a> = Vec<(&'a str, &'a str)>;
+
+/// The ids of one sender a lookup must cover: who they are now, and who a
+/// `system` message says they become.
+pub(crate) fn sender_keys<'a>(jobs: &[&'a Job]) -> (SenderKeys<'a>, SenderKeys<'a>) {
+    let mut bsuids = vec![];
+    let mut wa_ids = vec![];
+    for prepared in jobs.iter().flat_map(|job| &job.messages) {
+        let m = &prepared.message;
+        let number = m.phone_number_id.as_str();
+        let change = m.identity_change.as_ref();
+        let bsuid = m
+            .from
+            .bsuid
+            .iter()
+            .chain(change.and_then(|c| c.new_bsuid.as_ref()));
+        bsuids.extend(bsuid.map(|b| (number, b.as_str())));
+        let wa_id = m
+            .from
+            .wa_id
+            .iter()
+            .chain(change.and_then(|c| c.new_wa_id.as_ref()));
+        wa_ids.extend(wa_id.map(|w| (number, w.as_str())));
+    }
+    (bsuids, wa_ids)
+}
+
+/// Every message id in the group, to look up which were seen before.
+pub(crate) fn message_ids<'a>(jobs: &[&'a Job]) -> Vec<&'a str> {
+    jobs.iter()
+        .flat_map(|job| &job.messages)
+        .map(|p| p.message.id.as_str())
+        .collect()
+}
+
+type Key = (String, String);
+
+/// The users of the group, findable by either id, and what they were.
+struct Directory {
+    users: Vec<UserRecord>,
+    loaded: Vec<Option<UserRecord>>,
+    by_bsuid: HashMap<Key, usize>,
+    by_wa_id: HashMap<Key, usize>,
+    /// Ids a record gave up in this group: not handed to another record
+    /// before the group is written, so no row update can collide.
+    released: HashSet<Key>,
+}
+
+impl Directory {
+    fn new(loaded: Vec<UserRecord>) -> Self {
+        let mut directory = Self {
+            users: vec![],
+            loaded: vec![],
+            by_bsuid: HashMap::new(),
+            by_wa_id: HashMap::new(),
+            released: HashSet::new(),
+        };
+        for user in loaded {
+            directory.add(user, true);
+        }
+        directory
+    }
+
+    fn add(&mut self, user: UserRecord, loaded: bool) -> usize {
+        let slot = self.users.len();
+        let number = &user.phone_number_id;
+        if let Some(bsuid) = &user.bsuid {
+            self.by_bsuid.insert((number.clone(), bsuid.clone()), slot);
+        }
+        if let Some(wa_id) = &user.wa_id {
+            self.by_wa_id.insert((number.clone(), wa_id.clone()), slot);
+        }
+        self.loaded.push(loaded.then(|| user.clone()));
+        self.users.push(user);
+        slot
+    }
+
+    fn find(&self, number: &str, bsuid: Option<&str>, wa_id: Option<&str>) -> Option<usize> {
+        let key = |id: &str| (number.to_owned(), id.to_owned());
+        bsuid
+            .and_then(|b| self.by_bsuid.get(&key(b)))
+            .or_else(|| wa_id.and_then(|w| self.by_wa_id.get(&key(w))))
+            .copied()
+    }
+
+    fn bsuid_is_free(&self, key: &Key) -> bool {
+        !self.by_bsuid.contains_key(key) && !self.released.contains(key)
+    }
+
+    fn wa_id_is_free(&self, key: &Key) -> bool {
+        !self.by_wa_id.contains_key(key) && !self.released.contains(key)
+    }
+
+    /// Gives the record a BSUID: when it has none (`replace` false) or in
+    /// place of its own (a number change), unless another record holds it.
+    fn set_bsuid(&mut self, slot: usize, bsuid: &str, replace: bool) {
+        let number = self.users[slot].phone_number_id.clone();
+        let key = (number.clone(), bsuid.to_owned());
+        let current = self.users[slot].bsuid.clone();
+        if current.as_deref() == Some(bsuid) || (current.is_some() && !replace) {
+            return;
+        }
+        if !self.bsuid_is_free(&key) {
+            return;
+        }
+        if let Some(old) = current {
+            let old = (number, old);
+            self.by_bsuid.remove(&old);
+            self.released.insert(old);
+        }
+        self.by_bsuid.insert(key, slot);
+        self.users[slot].bsuid = Some(bsuid.to_owned());
+    }
+
+    fn set_wa_id(&mut self, slot: usize, wa_id: &str, replace: bool) {
+        let number = self.users[slot].phone_number_id.clone();
+        let key = (number.clone(), wa_id.to_owned());
+        let current = self.users[slot].wa_id.clone();
+        if current.as_deref() == Some(wa_id) || (current.is_some() && !replace) {
+            return;
+        }
+        if !self.wa_id_is_free(&key) {
+            return;
+        }
+        if let Some(old) = current {
+            let old = (number, old);
+            self.by_wa_id.remove(&old);
+            self.released.insert(old);
+        }
+        self.by_wa_id.insert(key, slot);
+        self.users[slot].wa_id = Some(wa_id.to_owned());
+    }
+}
+
+/// Decides every message of the group in order. `seen` holds the message
+/// ids already stored; `loaded` the users any sender key matches.
+pub(crate) fn plan(
+    jobs: &[&Job],
+    seen: &HashSet<String>,
+    loaded: Vec<UserRecord>,
+    mut ids: NextIds,
+) -> Plan {
+    let mut directory = Directory::new(loaded);
+    let mut fresh: HashSet<&str> = HashSet::new();
+    let mut plan = Plan::default();
+    for job in jobs {
+        let now = millis(job.now);
+        let mut outcomes = Vec::with_capacity(job.messages.len());
+        for prepared in &job.messages {
+            let message = &prepared.message;
+            let slot = resolve_user(&mut directory, prepared, now, &mut ids);
+            let seen_before = seen.contains(&message.id) || !fresh.insert(&message.id);
+            let user = &mut directory.users[slot];
+            if seen_before {
+                outcomes.push(Ingested {
+                    message_id: message.id.clone(),
+                    decision: Decision::Duplicate,
+                    notice_id: None,
+                    pseudonym: user.pseudonym.clone(),
+                });
+                continue;
+            }
+            let flood = FloodWindow::record(user.flood, job.now);
+            if flood.count == FLOOD_LIMIT + 1 {
+                tracing::warn!(
+                    user = %user.pseudonym,
+                    "flood breaker tripped: further messages this minute are suppressed"
+                );
+            }
+            user.flood = Some(flood);
+            let (locale, source) = match &prepared.keyword {
+                Some(Keyword::Language(locale)) => (locale.clone(), LocaleSource::Keyword),
+                _ => job
+                    .chooser
+                    .choose_detected(user.chosen_locale.as_deref(), || prepared.detected.clone()),
+            };
+            let state = UserState {
+                opted_out: user.opted_out,
+                last_notice: user.last_notice.clone(),
+                flood: user.flood,
+            };
+            let verdict = job.policy.decide(&Situation {
+                message,
+                seen_before,
+                keyword: prepared.keyword.as_ref(),
+                user: &state,
+                phase: job.phase,
+                locale: &locale,
+                now: job.now,
+            });
+            let inbound_id = take(&mut ids.inbound);
+            match &verdict.change {
+                Some(UserChange::OptOut) => user.opted_out = true,
+                Some(UserChange::OptIn) => user.opted_out = false,
+                Some(UserChange::ChooseLocale(chosen)) => user.chosen_locale = Some(chosen.clone()),
+                None => {}
+            }
+            let notice_id = verdict.reply.map(|kind| {
+                let id = take(&mut ids.notice);
+                plan.notices.push(NoticeRow {
+                    id,
+                    inbound_id,
+                    user_id: user.id,
+                    phone_number_id: message.phone_number_id.clone(),
+                    kind: kind.as_str(),
+                    locale: locale.clone(),
+                    created_at: now,
+                });
+                if kind == NoticeKind::Notice {
+                    user.last_notice = Some(LastNotice {
+                        at: job.now,
+                        phase: job.phase,
+                        locale: locale.clone(),
+                    });
+                }
+                id
+            });
+            if message.kind != MessageKind::System {
+                let sent_at = millis(message.sent_at);
+                user.last_message_at =
+                    Some(user.last_message_at.map_or(sent_at, |at| at.max(sent_at)));
+            }
+            plan.inbound.push(InboundRow {
+                id: inbound_id,
+                message_id: message.id.clone(),
+                received_at: now,
+                message_sent_at: millis(message.sent_at),
+                phone_number_id: message.phone_number_id.clone(),
+                user_id: user.id,
+                inbound_type: message.wire_type.clone(),
+                country: message.from.country().map(|c| c.to_string()),
+                locale,
+                locale_source: source.as_str(),
+                decision: verdict.decision.as_str(),
+            });
+            outcomes.push(Ingested {
+                message_id: message.id.clone(),
+                decision: verdict.decision,
+                notice_id,
+                pseudonym: user.pseudonym.clone(),
+            });
+        }
+        plan.outcomes.push(outcomes);
+    }
+    for (user, loaded) in directory.users.into_iter().zip(directory.loaded) {
+        match loaded {
+            None => plan.new_users.push(user),
+            Some(before) if before != user => plan.changed_users.push(user),
+            Some(_) => {}
+        }
+    }
+    plan
+}
+
+fn take(next: &mut i64) -> i64 {
+    let id = *next;
+    *next += 1;
+    id
+}
+
+/// One record per person per business number: found by BSUID first, then
+/// by phone; the other id is added as an alias when it first shows up, and
+/// a `system` message moves the record to the new id.
+fn resolve_user(
+    directory: &mut Directory,
+    prepared: &Prepared,
+    now: i64,
+    ids: &mut NextIds,
+) -> usize {
+    let message = &prepared.message;
+    let number = message.phone_number_id.as_str();
+    let bsuid = message.from.bsuid.as_ref().map(|b| b.as_str());
+    let wa_id = message.from.wa_id.as_ref().map(|w| w.as_str());
+    let found = directory.find(number, bsuid, wa_id);
+    let slot = found.unwrap_or_else(|| {
+        directory.add(
+            UserRecord {
+                id: take(&mut ids.user),
+                phone_number_id: number.to_owned(),
+                bsuid: bsuid.map(str::to_owned),
+                wa_id: wa_id.map(str::to_owned),
+                pseudonym: prepared.pseudonym.clone(),
+                country: message.from.country().map(|c| c.to_string()),
+                profile_name: message.profile_name.clone(),
+                chosen_locale: None,
+                opted_out: false,
+                last_message_at: None,
+                last_notice: None,
+                flood: None,
+                created_at: now,
+            },
+            false,
+        )
+    });
+    if let Some(bsuid) = bsuid {
+        directory.set_bsuid(slot, bsuid, false);
+    }
+    if let Some(wa_id) = wa_id {
+        directory.set_wa_id(slot, wa_id, false);
+    }
+    if let Some(name) = &message.profile_name {
+        directory.users[slot].profile_name = Some(name.clone());
+    }
+    if let Some(change) = &message.identity_change {
+        if let Some(new) = &change.new_wa_id {
+            directory.set_wa_id(slot, new.as_str(), true);
+        }
+        if let Some(new) = &change.new_bsuid {
+            directory.set_bsuid(slot, new.as_str(), true);
+        }
+    }
+    slot
+}
+
+/// A notice as delivery reports move it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NoticeProgress {
+    pub id: i64,
+    pub status: NoticeStatus,
+    pub outbound_message_id: Option<String>,
+    pub sent_at: Option<i64>,
+    pub delivered_at: Option<i64>,
+    pub read_at: Option<i64>,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+}
+
+/// Applies delivery reports in order to the notices they name. Returns the
+/// notices that changed and how many reports named no notice of ours.
+pub(crate) fn apply_reports(
+    updates: &[StatusUpdate],
+    loaded: Vec<NoticeProgress>,
+) -> (Vec<NoticeProgress>, usize) {
+    let mut notices = loaded;
+    let mut changed = vec![false; notices.len()];
+    let mut by_outbound: HashMap<String, usize> = HashMap::new();
+    let mut by_id: HashMap<i64, usize> = HashMap::new();
+    for (slot, notice) in notices.iter().enumerate() {
+        by_id.insert(notice.id, slot);
+        if let Some(outbound) = &notice.outbound_message_id {
+            by_outbound.insert(outbound.clone(), slot);
+        }
+    }
+    let mut unknown = 0;
+    for update in updates {
+        // Match by Meta's id; before our record of it lands, by the notice
+        // id echoed in biz_opaque_callback_data.
+        let slot = by_outbound
+            .get(&update.outbound_message_id)
+            .copied()
+            .or_else(|| {
+                update
+                    .notice_id
+                    .and_then(|id| by_id.get(&id).copied())
+                    .filter(|&slot| notices[slot].outbound_message_id.is_none())
+            });
+        let Some(slot) = slot else {
+            unknown += 1;
+            continue;
+        };
+        let notice = &mut notices[slot];
+        if !notice.status.may_become(update.status) {
+            continue;
+        }
+        let at = millis(update.at);
+        notice.status = update.status;
+        if notice.outbound_message_id.is_none() {
+            notice.outbound_message_id = Some(update.outbound_message_id.clone());
+            by_outbound.insert(update.outbound_message_id.clone(), slot);
+        }
+        notice.sent_at.get_or_insert(at);
+        match update.status {
+            NoticeStatus::Delivered => notice.delivered_at = Some(at),
+            NoticeStatus::Read => notice.read_at = Some(at),
+            _ => {}
+        }
+        if let Some(error) = &update.error {
+            notice.error_code = Some(error.code);
+            notice.error_title = Some(error.title.clone());
+        }
+        changed[slot] = true;
+    }
+    let changed = notices
+        .into_iter()
+        .zip(changed)
+        .filter_map(|(notice, changed)| changed.then_some(notice))
+        .collect();
+    (changed, unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{Bsuid, UserRef, WaId};
+    use crate::domain::message::IdentityChange;
+    use crate::store::ErrorInfo;
+    use jiff::SignedDuration;
+
+    const NOW: i64 = 1_790_000_000_000;
+
+    fn now() -> Timestamp {
+        Timestamp::from_millisecond(NOW).unwrap()
+    }
+
+    fn text(id: &str, wa_id: &str, bsuid: Option<&str>) -> InboundMessage {
+        InboundMessage {
+            id: id.into(),
+            phone_number_id: "100".into(),
+            from: UserRef::new(WaId::parse(wa_id), bsuid.and_then(Bsuid::parse)).unwrap(),
+            profile_name: Some("Amal".into()),
+            wire_type: "text".into(),
+            kind: MessageKind::Conversational,
+            text: Some("hello".into()),
+            sent_at: now(),
+            in_group: false,
+            identity_change: None,
+        }
+    }
+
+    fn job(messages: Vec<InboundMessage>) -> Job {
+        Job {
+            policy: Arc::new(ReplyPolicy {
+                min_reply_interval: SignedDuration::from_hours(1),
+                answered_numbers: vec![],
+            }),
+            chooser: Arc::new(LocaleChooser::new(vec!["en".into()], "en".into())),
+            phase: Phase::Countdown,
+            now: now(),
+            messages: messages
+                .into_iter()
+                .map(|message| Prepared {
+                    keyword: None,
+                    detected: ("en".into(), LocaleSource::Default),
+                    pseudonym: format!("u_{}", message.from.key()),
+                    message,
+                })
+                .collect(),
+        }
+    }
+
+    const IDS: NextIds = NextIds {
+        user: 1,
+        inbound: 1,
+        notice: 1,
+    };
+
+    fn decisions(plan: &Plan) -> Vec<Decision> {
+        plan.outcomes.iter().flatten().map(|o| o.decision).collect()
+    }
+
+    #[test]
+    fn a_group_decides_as_one_message_at_a_time_would() {
+        let first = job(vec![text("wamid.1", "201001234567", None)]);
+        let second = job(vec![
+            text("wamid.2", "201001234567", None),
+            text("wamid.1", "201001234567", None),
+        ]);
+        let plan = plan(&[&first, &second], &HashSet::new(), vec![], IDS);
+        assert_eq!(
+            decisions(&plan),
+            [Decision::Notified, Decision::Coalesced, Decision::Duplicate]
+        );
+        assert_eq!(plan.new_users.len(), 1, "one record for one sender");
+        assert_eq!(plan.inbound.len(), 2, "a duplicate writes no row");
+        assert_eq!(plan.notices.len(), 1);
+        assert_eq!(plan.notices[0].inbound_id, plan.inbound[0].id);
+        assert_eq!(plan.outcomes.len(), 2, "outcomes per job");
+    }
+
+    #[test]
+    fn stored_ids_are_duplicates_and_stored_users_are_updated_not_created() {
+        let stored = UserRecord {
+            id: 7,
+            phone_number_id: "100".into(),
+            bsuid: None,
+            wa_id: Some("201001234567".into()),
+            pseudonym: "u_stored".into(),
+            country: Some("EG".into()),
+            profile_name: None,
+            chosen_locale: None,
+            opted_out: true,
+            last_message_at: None,
+            last_notice: None,
+            flood: None,
+            created_at: NOW - 1,
+        };
+        let bsuid = "EG.1234567890abcdef";
+        let messages = job(vec![
+            text("wamid.old", "201001234567", None),
+            text("wamid.new", "201001234567", Some(bsuid)),
+        ]);
+        let seen = HashSet::from(["wamid.old".to_owned()]);
+        let plan = plan(&[&messages], &seen, vec![stored], IDS);
+        assert_eq!(decisions(&plan), [Decision::Duplicate, Decision::OptedOut]);
+        assert!(plan.new_users.is_empty());
+        let updated = &plan.changed_users[0];
+        assert_eq!(updated.id, 7);
+        assert_eq!(
+            updated.bsuid.as_deref(),
+            Some(bsuid),
+            "the BSUID joins as an alias"
+        );
+        assert_eq!(updated.pseudonym, "u_stored");
+        assert_eq!(plan.inbound[0].user_id, 7);
+    }
+
+    #[test]
+    fn a_number_change_moves_the_record_unless_the_new_number_is_taken() {
+        let mut change = text("wamid.sys", "201001234567", None);
+        change.kind = MessageKind::System;
+        change.wire_type = "system".into();
+        change.identity_change = Some(IdentityChange {
+            new_wa_id: WaId::parse("201009999999"),
+            new_bsuid: None,
+        });
+        let then = text("wamid.next", "201009999999", None);
+        let moved = plan(
+            &[&job(vec![change.clone(), then])],
+            &HashSet::new(),
+            vec![],
+            IDS,
+        );
+        assert_eq!(
+            moved.new_users.len(),
+            1,
+            "the new number finds the moved record"
+        );
+        assert_eq!(moved.new_users[0].wa_id.as_deref(), Some("201009999999"));
+
+        let other = text("wamid.other", "201009999999", None);
+        let kept = plan(&[&job(vec![other, change])], &HashSet::new(), vec![], IDS);
+        let numbers: Vec<_> = kept.new_users.iter().map(|u| u.wa_id.as_deref()).collect();
+        assert_eq!(
+            numbers,
+            [Some("201009999999"), Some("201001234567")],
+            "a number held by another record is not taken"
+        );
+    }
+
+    fn progress(id: i64, status: NoticeStatus) -> NoticeProgress {
+        NoticeProgress {
+            id,
+            status,
+            outbound_message_id: None,
+            sent_at: None,
+            delivered_at: None,
+            read_at: None,
+            error_code: None,
+            error_title: None,
+        }
+    }
+
+    fn report(
+        outbound: &str,
+        notice_id: Option<i64>,
+        status: NoticeStatus,
+        at: i64,
+    ) -> StatusUpdate {
+        StatusUpdate {
+            outbound_message_id: outbound.into(),
+            notice_id,
+            status,
+            at: Timestamp::from_millisecond(at).unwrap(),
+            error: (status == NoticeStatus::Failed).then(|| ErrorInfo {
+                code: 131047,
+                title: "Re-engagement message".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn reports_move_notices_forward_only_and_count_strangers() {
+        let updates = [
+            report("wamid.out", Some(1), NoticeStatus::Read, NOW + 2),
+            report("wamid.out", None, NoticeStatus::Delivered, NOW + 1),
+            report("wamid.unknown", Some(99), NoticeStatus::Delivered, NOW),
+        ];
+        let (changed, unknown) = apply_reports(&updates, vec![progress(1, NoticeStatus::Sending)]);
+        assert_eq!(unknown, 1);
+        assert_eq!(changed.len(), 1);
+        let notice = &changed[0];
+        assert_eq!(
+            notice.status,
+            NoticeStatus::Read,
+            "a late delivered never undoes read"
+        );
+        assert_eq!(notice.outbound_message_id.as_deref(), Some("wamid.out"));
+        assert_eq!(notice.read_at, Some(NOW + 2));
+        assert_eq!(notice.sent_at, Some(NOW + 2));
+    }
+}
