@@ -13,9 +13,12 @@ use crate::domain::locale::{LocaleChooser, LocaleSource};
 use crate::domain::message::{InboundMessage, MessageKind};
 use crate::domain::notice::{NoticeKind, NoticeStatus};
 use crate::signing::pseudonym;
-use crate::store::{IngestContext, Ingested, StatusUpdate, millis};
+use crate::store::log::StoredRow;
+use crate::store::{
+    IngestContext, Ingested, StatusUpdate, StoreError, flood_window, from_millis, millis,
+};
 use jiff::Timestamp;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 /// A message with the work that needs no stored state already done, so
@@ -85,6 +88,43 @@ pub(crate) struct UserRecord {
     pub created_at: i64,
 }
 
+impl UserRecord {
+    /// A user row as either store returns it.
+    pub fn from_row(row: &impl StoredRow) -> Result<Self, StoreError> {
+        let id = row.int("id")?;
+        let last_notice = match row.maybe_int("last_notice_at")? {
+            Some(at) => Some(LastNotice {
+                at: from_millis(at)?,
+                phase: row
+                    .maybe_text("last_notice_phase")?
+                    .as_deref()
+                    .and_then(Phase::parse)
+                    .ok_or_else(|| StoreError::Corrupt(format!("user {id}: last_notice_phase")))?,
+                locale: row.maybe_text("last_notice_locale")?.unwrap_or_default(),
+            }),
+            None => None,
+        };
+        Ok(Self {
+            id,
+            phone_number_id: row.text("phone_number_id")?,
+            bsuid: row.maybe_text("bsuid")?,
+            wa_id: row.maybe_text("wa_id")?,
+            pseudonym: row.text("pseudonym")?,
+            country: row.maybe_text("country")?,
+            profile_name: row.maybe_text("profile_name")?,
+            chosen_locale: row.maybe_text("chosen_locale")?,
+            opted_out: row.flag("opted_out")?,
+            last_message_at: row.maybe_int("last_message_at")?,
+            last_notice,
+            flood: flood_window(
+                row.maybe_int("flood_window_start")?,
+                row.int("flood_count")?,
+            )?,
+            created_at: row.int("created_at")?,
+        })
+    }
+}
+
 /// One row of the inbound log.
 #[derive(Clone, Debug)]
 pub(crate) struct InboundRow {
@@ -113,12 +153,30 @@ pub(crate) struct NoticeRow {
     pub created_at: i64,
 }
 
-/// The first free id of each table; the planner takes ids in order.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct NextIds {
-    pub user: i64,
-    pub inbound: i64,
-    pub notice: i64,
+/// Ids the planner may give new rows, in order: at least one of each per
+/// message of the group.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FreeIds {
+    pub users: VecDeque<i64>,
+    pub inbound: VecDeque<i64>,
+    pub notices: VecDeque<i64>,
+}
+
+impl FreeIds {
+    /// `count` ids of each table from the first free ones (one writer).
+    pub fn after(first: (i64, i64, i64), count: usize) -> Self {
+        let span = |from: i64| (from..).take(count).collect();
+        Self {
+            users: span(first.0),
+            inbound: span(first.1),
+            notices: span(first.2),
+        }
+    }
+}
+
+fn take(free: &mut VecDeque<i64>) -> Result<i64, StoreError> {
+    free.pop_front()
+        .ok_or_else(|| StoreError::Corrupt("the group ran out of row ids".into()))
 }
 
 /// What to write for a group, and each job's outcomes.
@@ -272,8 +330,8 @@ pub(crate) fn plan(
     jobs: &[&Job],
     seen: &HashSet<String>,
     loaded: Vec<UserRecord>,
-    mut ids: NextIds,
-) -> Plan {
+    mut ids: FreeIds,
+) -> Result<Plan, StoreError> {
     let mut directory = Directory::new(loaded);
     let mut fresh: HashSet<&str> = HashSet::new();
     let mut plan = Plan::default();
@@ -282,7 +340,7 @@ pub(crate) fn plan(
         let mut outcomes = Vec::with_capacity(job.messages.len());
         for prepared in &job.messages {
             let message = &prepared.message;
-            let slot = resolve_user(&mut directory, prepared, now, &mut ids);
+            let slot = resolve_user(&mut directory, prepared, now, &mut ids)?;
             let seen_before = seen.contains(&message.id) || !fresh.insert(&message.id);
             let user = &mut directory.users[slot];
             if seen_before {
@@ -322,15 +380,17 @@ pub(crate) fn plan(
                 locale: &locale,
                 now: job.now,
             });
-            let inbound_id = take(&mut ids.inbound);
+            let inbound_id = take(&mut ids.inbound)?;
             match &verdict.change {
                 Some(UserChange::OptOut) => user.opted_out = true,
                 Some(UserChange::OptIn) => user.opted_out = false,
                 Some(UserChange::ChooseLocale(chosen)) => user.chosen_locale = Some(chosen.clone()),
                 None => {}
             }
-            let notice_id = verdict.reply.map(|kind| {
-                let id = take(&mut ids.notice);
+            let mut notice_id = None;
+            if let Some(kind) = verdict.reply {
+                let id = take(&mut ids.notices)?;
+                notice_id = Some(id);
                 plan.notices.push(NoticeRow {
                     id,
                     inbound_id,
@@ -347,8 +407,7 @@ pub(crate) fn plan(
                         locale: locale.clone(),
                     });
                 }
-                id
-            });
+            }
             if message.kind != MessageKind::System {
                 let sent_at = millis(message.sent_at);
                 user.last_message_at =
@@ -383,13 +442,7 @@ pub(crate) fn plan(
             Some(_) => {}
         }
     }
-    plan
-}
-
-fn take(next: &mut i64) -> i64 {
-    let id = *next;
-    *next += 1;
-    id
+    Ok(plan)
 }
 
 /// One record per person per business number: found by BSUID first, then
@@ -399,17 +452,17 @@ fn resolve_user(
     directory: &mut Directory,
     prepared: &Prepared,
     now: i64,
-    ids: &mut NextIds,
-) -> usize {
+    ids: &mut FreeIds,
+) -> Result<usize, StoreError> {
     let message = &prepared.message;
     let number = message.phone_number_id.as_str();
     let bsuid = message.from.bsuid.as_ref().map(|b| b.as_str());
     let wa_id = message.from.wa_id.as_ref().map(|w| w.as_str());
-    let found = directory.find(number, bsuid, wa_id);
-    let slot = found.unwrap_or_else(|| {
-        directory.add(
+    let slot = match directory.find(number, bsuid, wa_id) {
+        Some(slot) => slot,
+        None => directory.add(
             UserRecord {
-                id: take(&mut ids.user),
+                id: take(&mut ids.users)?,
                 phone_number_id: number.to_owned(),
                 bsuid: bsuid.map(str::to_owned),
                 wa_id: wa_id.map(str::to_owned),
@@ -424,8 +477,8 @@ fn resolve_user(
                 created_at: now,
             },
             false,
-        )
-    });
+        ),
+    };
     if let Some(bsuid) = bsuid {
         directory.set_bsuid(slot, bsuid, false);
     }
@@ -443,7 +496,7 @@ fn resolve_user(
             directory.set_bsuid(slot, new.as_str(), true);
         }
     }
-    slot
+    Ok(slot)
 }
 
 /// A notice as delivery reports move it.
@@ -457,6 +510,25 @@ pub(crate) struct NoticeProgress {
     pub read_at: Option<i64>,
     pub error_code: Option<i64>,
     pub error_title: Option<String>,
+}
+
+impl NoticeProgress {
+    /// A notice row as either store returns it.
+    pub fn from_row(row: &impl StoredRow) -> Result<Self, StoreError> {
+        let id = row.int("id")?;
+        let status = row.text("status")?;
+        Ok(Self {
+            id,
+            status: NoticeStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("notice {id}: status {status}")))?,
+            outbound_message_id: row.maybe_text("outbound_message_id")?,
+            sent_at: row.maybe_int("sent_at")?,
+            delivered_at: row.maybe_int("delivered_at")?,
+            read_at: row.maybe_int("read_at")?,
+            error_code: row.maybe_int("error_code")?,
+            error_title: row.maybe_text("error_title")?,
+        })
+    }
 }
 
 /// Applies delivery reports in order to the notices they name. Returns the
@@ -572,11 +644,9 @@ mod tests {
         }
     }
 
-    const IDS: NextIds = NextIds {
-        user: 1,
-        inbound: 1,
-        notice: 1,
-    };
+    fn ids() -> FreeIds {
+        FreeIds::after((1, 1, 1), 10)
+    }
 
     fn decisions(plan: &Plan) -> Vec<Decision> {
         plan.outcomes.iter().flatten().map(|o| o.decision).collect()
@@ -589,7 +659,7 @@ mod tests {
             text("wamid.2", "201001234567", None),
             text("wamid.1", "201001234567", None),
         ]);
-        let plan = plan(&[&first, &second], &HashSet::new(), vec![], IDS);
+        let plan = plan(&[&first, &second], &HashSet::new(), vec![], ids()).unwrap();
         assert_eq!(
             decisions(&plan),
             [Decision::Notified, Decision::Coalesced, Decision::Duplicate]
@@ -624,7 +694,7 @@ mod tests {
             text("wamid.new", "201001234567", Some(bsuid)),
         ]);
         let seen = HashSet::from(["wamid.old".to_owned()]);
-        let plan = plan(&[&messages], &seen, vec![stored], IDS);
+        let plan = plan(&[&messages], &seen, vec![stored], ids()).unwrap();
         assert_eq!(decisions(&plan), [Decision::Duplicate, Decision::OptedOut]);
         assert!(plan.new_users.is_empty());
         let updated = &plan.changed_users[0];
@@ -652,8 +722,9 @@ mod tests {
             &[&job(vec![change.clone(), then])],
             &HashSet::new(),
             vec![],
-            IDS,
-        );
+            ids(),
+        )
+        .unwrap();
         assert_eq!(
             moved.new_users.len(),
             1,
@@ -662,7 +733,7 @@ mod tests {
         assert_eq!(moved.new_users[0].wa_id.as_deref(), Some("201009999999"));
 
         let other = text("wamid.other", "201009999999", None);
-        let kept = plan(&[&job(vec![other, change])], &HashSet::new(), vec![], IDS);
+        let kept = plan(&[&job(vec![other, change])], &HashSet::new(), vec![], ids()).unwrap();
         let numbers: Vec<_> = kept.new_users.iter().map(|u| u.wa_id.as_deref()).collect();
         assert_eq!(
             numbers,

@@ -89,17 +89,18 @@ pub struct Stats {
     pub latest_failures: Vec<LogEntry>,
 }
 
-/// The typed reads the log needs, for SQLite's and PostgreSQL's rows alike.
-pub(crate) trait LogRow {
+/// The typed reads the stores need, for SQLite's and PostgreSQL's rows alike.
+pub(crate) trait StoredRow {
     fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
     fn maybe_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
     fn text(&self, column: &str) -> Result<String, sqlx::Error>;
     fn maybe_text(&self, column: &str) -> Result<Option<String>, sqlx::Error>;
+    fn flag(&self, column: &str) -> Result<bool, sqlx::Error>;
 }
 
-macro_rules! log_row {
+macro_rules! stored_row {
     ($row:ty) => {
-        impl LogRow for $row {
+        impl StoredRow for $row {
             fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
                 self.try_get(column)
             }
@@ -112,19 +113,22 @@ macro_rules! log_row {
             fn maybe_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
                 self.try_get(column)
             }
+            fn flag(&self, column: &str) -> Result<bool, sqlx::Error> {
+                self.try_get(column)
+            }
         }
     };
 }
 
-log_row!(sqlx::sqlite::SqliteRow);
-log_row!(sqlx::postgres::PgRow);
+stored_row!(sqlx::sqlite::SqliteRow);
+stored_row!(sqlx::postgres::PgRow);
 
-fn instant<R: LogRow>(row: &R, column: &str) -> Result<Option<Timestamp>, StoreError> {
+fn instant<R: StoredRow>(row: &R, column: &str) -> Result<Option<Timestamp>, StoreError> {
     row.maybe_int(column)?.map(from_millis).transpose()
 }
 
 /// A log row as both stores return it from their shared SELECT.
-pub(crate) fn log_entry<R: LogRow>(row: &R) -> Result<LogEntry, StoreError> {
+pub(crate) fn log_entry<R: StoredRow>(row: &R) -> Result<LogEntry, StoreError> {
     Ok(LogEntry {
         id: row.int("id")?,
         received_at: instant(row, "received_at")?,

@@ -4,8 +4,10 @@
 mod batch;
 mod log;
 mod postgres;
+mod rows;
 mod shared;
 mod sqlite;
+mod writer;
 
 pub use log::{Count, Funnel, LogEntry, LogQuery, Stats};
 

@@ -1,9 +1,11 @@
 //! The shared store: one PostgreSQL database that many boxes use at once.
 
-mod ingest;
+mod group;
 mod log;
 mod outbox;
 
+use super::batch::Job;
+use super::writer::Writer;
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -20,6 +22,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// Inbound messages and delivery reports: the busy writes, grouped.
+    writer: Writer,
 }
 
 impl PgStore {
@@ -32,7 +36,8 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let writer = Writer::start(group::PgGroup(pool.clone()));
+        Ok(Self { pool, writer })
     }
 }
 
@@ -43,13 +48,7 @@ impl Store for PgStore {
         messages: &[InboundMessage],
         ctx: &IngestContext<'_>,
     ) -> Result<Vec<Ingested>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut outcomes = Vec::with_capacity(messages.len());
-        for message in messages {
-            outcomes.push(ingest::ingest_one(&mut tx, message, ctx).await?);
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+        self.writer.ingest(Job::new(messages, ctx)).await
     }
 
     async fn quarantine(&self, body: &[u8], reason: &str, at: Timestamp) -> Result<(), StoreError> {
@@ -57,15 +56,7 @@ impl Store for PgStore {
     }
 
     async fn apply_statuses(&self, updates: &[StatusUpdate]) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut unknown = 0;
-        for update in updates {
-            if !outbox::apply_status(&mut tx, update).await? {
-                unknown += 1;
-            }
-        }
-        tx.commit().await?;
-        Ok(unknown)
+        self.writer.apply_statuses(updates.to_vec()).await
     }
 
     async fn claim_due_notices(

@@ -1,9 +1,7 @@
 //! The outbox side of the PostgreSQL store: claims, attempts, delivery reports.
 
-use crate::domain::notice::{NoticeKind, NoticeStatus};
-use crate::store::{
-    AttemptOutcome, DueNotice, Rendered, StatusUpdate, StoreError, from_millis, millis,
-};
+use crate::domain::notice::NoticeKind;
+use crate::store::{AttemptOutcome, DueNotice, Rendered, StoreError, from_millis, millis};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
@@ -126,50 +124,4 @@ fn with_rendered<'q>(query: PgQuery<'q>, rendered: Option<&Rendered>) -> PgQuery
         .bind(rendered.map(|r| r.phase.as_str()))
         .bind(rendered.map(|r| r.days_left))
         .bind(rendered.map(|r| r.template_version.clone()))
-}
-
-/// Applies one delivery report; `false` when it is not about a notice of ours.
-pub(super) async fn apply_status(
-    tx: &mut Transaction<'static, Postgres>,
-    update: &StatusUpdate,
-) -> Result<bool, StoreError> {
-    // Match by Meta's id; before our record of it lands, by the notice id
-    // echoed in biz_opaque_callback_data. FOR UPDATE: reports for one notice
-    // may reach two boxes at once, and the status read here must still hold
-    // when it is written, or a late `delivered` could overwrite `read`.
-    let row = sqlx::query(
-        "SELECT id, status FROM notices
-         WHERE outbound_message_id = $1 OR (id = $2 AND outbound_message_id IS NULL) LIMIT 1
-         FOR UPDATE",
-    )
-    .bind(&update.outbound_message_id)
-    .bind(update.notice_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = row else { return Ok(false) };
-    let id: i64 = row.try_get("id")?;
-    let current: String = row.try_get("status")?;
-    let current = NoticeStatus::parse(&current)
-        .ok_or_else(|| StoreError::Corrupt(format!("notice {id}: status {current}")))?;
-    if !current.may_become(update.status) {
-        return Ok(true);
-    }
-    let at = millis(update.at);
-    sqlx::query(
-        "UPDATE notices SET status = $1, outbound_message_id = COALESCE(outbound_message_id, $2),
-                sent_at = COALESCE(sent_at, $3),
-                delivered_at = CASE WHEN $1 = 'delivered' THEN $3 ELSE delivered_at END,
-                read_at = CASE WHEN $1 = 'read' THEN $3 ELSE read_at END,
-                error_code = COALESCE($4, error_code), error_title = COALESCE($5, error_title)
-         WHERE id = $6",
-    )
-    .bind(update.status.as_str())
-    .bind(&update.outbound_message_id)
-    .bind(at)
-    .bind(update.error.as_ref().map(|e| e.code))
-    .bind(update.error.as_ref().map(|e| e.title.clone()))
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(true)
 }

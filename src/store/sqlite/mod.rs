@@ -1,10 +1,11 @@
 //! The embedded store: one SQLite file in WAL mode.
 
+mod group;
 mod log;
 mod outbox;
-mod writer;
 
 use super::batch::Job;
+use super::writer::Writer;
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -15,6 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{Connection, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -25,7 +27,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     pool: SqlitePool,
     /// Inbound messages and delivery reports: the busy writes, grouped.
-    writer: writer::Writer,
+    writer: Writer,
 }
 
 impl SqliteStore {
@@ -44,7 +46,8 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        let writer = writer::Writer::start(&options).await?;
+        let connection = SqliteConnection::connect_with(&options).await?;
+        let writer = Writer::start(group::SqliteGroup(connection));
         Ok(Self { pool, writer })
     }
 }

@@ -1,0 +1,199 @@
+//! How the PostgreSQL store writes a group, safely while other boxes write
+//! to the same database: new senders are created first, on their own; the
+//! group's users are then locked in id order, so a second box deciding a
+//! message from the same person waits, then sees what this one stored.
+
+use crate::store::batch::{self, FreeIds, Job, NoticeProgress, Plan, UserRecord};
+use crate::store::writer::{GroupOutcome, GroupWrite};
+use crate::store::{StatusUpdate, StoreError, rows};
+use async_trait::async_trait;
+use sqlx::{PgConnection, PgPool};
+use std::collections::HashSet;
+
+/// The pool the group writer takes a connection from for each group.
+pub(super) struct PgGroup(pub PgPool);
+
+#[async_trait]
+impl GroupWrite for PgGroup {
+    async fn write(
+        &mut self,
+        jobs: &[&Job],
+        reports: &[&[StatusUpdate]],
+    ) -> Result<GroupOutcome, StoreError> {
+        if !jobs.is_empty() {
+            create_senders(&self.0, jobs).await?;
+        }
+        let mut tx = self.0.begin().await?;
+        let outcomes = if jobs.is_empty() {
+            vec![]
+        } else {
+            ingest(&mut tx, jobs).await?
+        };
+        let mut unknown = Vec::with_capacity(reports.len());
+        for updates in reports {
+            unknown.push(statuses(&mut tx, updates).await?);
+        }
+        tx.commit().await?;
+        Ok((outcomes, unknown))
+    }
+}
+
+/// Creates a record for every sender no record matches yet, committed at
+/// once: an empty record is harmless, and the group's transaction then
+/// only locks rows that exist.
+async fn create_senders(pool: &PgPool, jobs: &[&Job]) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO users (phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, created_at)
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, (value->>6)::BIGINT
+         FROM json_array_elements($1::JSON)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(rows::senders(jobs))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+async fn ingest(
+    tx: &mut PgConnection,
+    jobs: &[&Job],
+) -> Result<Vec<Vec<crate::store::Ingested>>, StoreError> {
+    let (bsuids, wa_ids) = batch::sender_keys(jobs);
+    let users = sqlx::query(
+        "SELECT id, phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, chosen_locale, opted_out,
+                last_message_at, last_notice_at, last_notice_phase, last_notice_locale, flood_window_start,
+                flood_count, created_at
+         FROM users WHERE id IN (
+             SELECT u.id FROM json_array_elements($1::JSON) k JOIN users u
+                 ON u.phone_number_id = k.value->>0 AND u.bsuid = k.value->>1
+             UNION
+             SELECT u.id FROM json_array_elements($2::JSON) k JOIN users u
+                 ON u.phone_number_id = k.value->>0 AND u.wa_id = k.value->>1)
+         ORDER BY id FOR UPDATE",
+    )
+    .bind(rows::json(&bsuids))
+    .bind(rows::json(&wa_ids))
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(UserRecord::from_row)
+    .collect::<Result<Vec<_>, _>>()?;
+    // Read after the locks: another box's commit for these users is seen.
+    let seen: HashSet<String> =
+        sqlx::query_scalar("SELECT message_id FROM inbound WHERE message_id = ANY($1)")
+            .bind(batch::message_ids(jobs))
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+    let count: i64 = jobs.iter().map(|job| job.messages.len() as i64).sum();
+    let ids: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT nextval('users_id_seq'), nextval('inbound_id_seq'), nextval('notices_id_seq')
+         FROM generate_series(1, $1)",
+    )
+    .bind(count)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut free = FreeIds::default();
+    for (user, inbound, notice) in ids {
+        free.users.push_back(user);
+        free.inbound.push_back(inbound);
+        free.notices.push_back(notice);
+    }
+    let Plan {
+        new_users,
+        changed_users,
+        inbound,
+        notices,
+        outcomes,
+    } = batch::plan(jobs, &seen, users, free)?;
+    if !new_users.is_empty() {
+        sqlx::query(
+            "INSERT INTO users (id, phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, chosen_locale,
+                                opted_out, last_message_at, last_notice_at, last_notice_phase, last_notice_locale,
+                                flood_window_start, flood_count, created_at)
+             SELECT (value->>0)::BIGINT, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
+                    value->>7, (value->>8)::INT <> 0, (value->>9)::BIGINT, (value->>10)::BIGINT, value->>11,
+                    value->>12, (value->>13)::BIGINT, (value->>14)::BIGINT, (value->>15)::BIGINT
+             FROM json_array_elements($1::JSON)",
+        )
+        .bind(rows::users(&new_users))
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !changed_users.is_empty() {
+        sqlx::query(
+            "UPDATE users SET bsuid = j.value->>2, wa_id = j.value->>3, profile_name = j.value->>6,
+                    chosen_locale = j.value->>7, opted_out = (j.value->>8)::INT <> 0,
+                    last_message_at = (j.value->>9)::BIGINT, last_notice_at = (j.value->>10)::BIGINT,
+                    last_notice_phase = j.value->>11, last_notice_locale = j.value->>12,
+                    flood_window_start = (j.value->>13)::BIGINT, flood_count = (j.value->>14)::BIGINT
+             FROM json_array_elements($1::JSON) AS j WHERE users.id = (j.value->>0)::BIGINT",
+        )
+        .bind(rows::users(&changed_users))
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !inbound.is_empty() {
+        sqlx::query(
+            "INSERT INTO inbound (id, message_id, received_at, message_sent_at, phone_number_id, user_id,
+                                  inbound_type, country, locale, locale_source, decision)
+             SELECT (value->>0)::BIGINT, value->>1, (value->>2)::BIGINT, (value->>3)::BIGINT, value->>4,
+                    (value->>5)::BIGINT, value->>6, value->>7, value->>8, value->>9, value->>10
+             FROM json_array_elements($1::JSON)",
+        )
+        .bind(rows::inbound(&inbound))
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !notices.is_empty() {
+        sqlx::query(
+            "INSERT INTO notices (id, inbound_id, user_id, phone_number_id, kind, locale, status, due_at, created_at)
+             SELECT (value->>0)::BIGINT, (value->>1)::BIGINT, (value->>2)::BIGINT, value->>3, value->>4,
+                    value->>5, 'queued', (value->>6)::BIGINT, (value->>6)::BIGINT
+             FROM json_array_elements($1::JSON)",
+        )
+        .bind(rows::notices(&notices))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(outcomes)
+}
+
+async fn statuses(tx: &mut PgConnection, updates: &[StatusUpdate]) -> Result<usize, StoreError> {
+    let outbound: Vec<&str> = updates
+        .iter()
+        .map(|u| u.outbound_message_id.as_str())
+        .collect();
+    let ids: Vec<i64> = updates.iter().filter_map(|u| u.notice_id).collect();
+    // FOR UPDATE: reports for one notice may reach two boxes at once, and
+    // the status read here must still hold when it is written, or a late
+    // `delivered` could overwrite `read`.
+    let loaded = sqlx::query(
+        "SELECT id, status, outbound_message_id, sent_at, delivered_at, read_at, error_code, error_title
+         FROM notices
+         WHERE outbound_message_id = ANY($1) OR (id = ANY($2) AND outbound_message_id IS NULL)
+         ORDER BY id FOR UPDATE",
+    )
+    .bind(outbound)
+    .bind(ids)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(NoticeProgress::from_row)
+    .collect::<Result<Vec<_>, _>>()?;
+    let (changed, unknown) = batch::apply_reports(updates, loaded);
+    if !changed.is_empty() {
+        sqlx::query(
+            "UPDATE notices SET status = j.value->>1, outbound_message_id = j.value->>2,
+                    sent_at = (j.value->>3)::BIGINT, delivered_at = (j.value->>4)::BIGINT,
+                    read_at = (j.value->>5)::BIGINT, error_code = (j.value->>6)::BIGINT,
+                    error_title = j.value->>7
+             FROM json_array_elements($1::JSON) AS j WHERE notices.id = (j.value->>0)::BIGINT",
+        )
+        .bind(rows::progress(&changed))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(unknown)
+}

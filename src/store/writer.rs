@@ -1,0 +1,143 @@
+//! Group commit: one task per box owns a write connection, takes every
+//! webhook's writes that arrived while it was busy, and stores them in one
+//! transaction with a few multi-row statements. A caller hears back only
+//! after the commit, so "200 means stored" holds for each of them.
+
+use crate::store::batch::Job;
+use crate::store::{Ingested, StatusUpdate, StoreError};
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
+
+/// Messages and reports one transaction takes at most.
+const GROUP_LIMIT: usize = 2_000;
+
+/// What one transaction produced: outcomes per job, unknown reports per
+/// batch of reports.
+pub(crate) type GroupOutcome = (Vec<Vec<Ingested>>, Vec<usize>);
+
+/// A backend's way of storing one group in one transaction.
+#[async_trait]
+pub(crate) trait GroupWrite: Send + 'static {
+    async fn write(
+        &mut self,
+        jobs: &[&Job],
+        reports: &[&[StatusUpdate]],
+    ) -> Result<GroupOutcome, StoreError>;
+}
+
+enum Request {
+    Ingest {
+        job: Job,
+        reply: oneshot::Sender<Result<Vec<Ingested>, StoreError>>,
+    },
+    Statuses {
+        updates: Vec<StatusUpdate>,
+        reply: oneshot::Sender<Result<usize, StoreError>>,
+    },
+}
+
+impl Request {
+    fn size(&self) -> usize {
+        match self {
+            Request::Ingest { job, .. } => job.messages.len(),
+            Request::Statuses { updates, .. } => updates.len(),
+        }
+    }
+
+    fn fail(self, error: StoreError) {
+        // A caller that went away (its client hung up) needs no answer.
+        match self {
+            Request::Ingest { reply, .. } => drop(reply.send(Err(error))),
+            Request::Statuses { reply, .. } => drop(reply.send(Err(error))),
+        }
+    }
+}
+
+/// The handle callers send their writes through.
+#[derive(Clone, Debug)]
+pub(crate) struct Writer {
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+impl Writer {
+    /// Starts the task; it ends when the last handle is dropped, after
+    /// finishing what was sent.
+    pub fn start(backend: impl GroupWrite) -> Self {
+        let (requests, queue) = mpsc::unbounded_channel();
+        tokio::spawn(run(backend, queue));
+        Self { requests }
+    }
+
+    pub async fn ingest(&self, job: Job) -> Result<Vec<Ingested>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::Ingest { job, reply })?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    pub async fn apply_statuses(&self, updates: Vec<StatusUpdate>) -> Result<usize, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::Statuses { updates, reply })?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    fn send(&self, request: Request) -> Result<(), StoreError> {
+        self.requests
+            .send(request)
+            .map_err(|_| StoreError::WriterStopped)
+    }
+}
+
+async fn run(mut backend: impl GroupWrite, mut queue: mpsc::UnboundedReceiver<Request>) {
+    while let Some(first) = queue.recv().await {
+        let mut size = first.size();
+        let mut group = vec![first];
+        while size < GROUP_LIMIT {
+            let Ok(request) = queue.try_recv() else { break };
+            size += request.size();
+            group.push(request);
+        }
+        if let Err(error) = write(&mut backend, &mut group).await {
+            // One bad request must not fail the others: each alone.
+            if group.len() == 1 {
+                if let Some(request) = group.pop() {
+                    request.fail(error);
+                }
+                continue;
+            }
+            for request in group {
+                let mut alone = vec![request];
+                if let Err(error) = write(&mut backend, &mut alone).await
+                    && let Some(request) = alone.pop()
+                {
+                    request.fail(error);
+                }
+            }
+        }
+    }
+}
+
+/// Writes the group and answers every request; on error nothing is
+/// answered and `group` is left as it was.
+async fn write(backend: &mut impl GroupWrite, group: &mut Vec<Request>) -> Result<(), StoreError> {
+    let mut jobs = vec![];
+    let mut reports = vec![];
+    for request in group.iter() {
+        match request {
+            Request::Ingest { job, .. } => jobs.push(job),
+            Request::Statuses { updates, .. } => reports.push(updates.as_slice()),
+        }
+    }
+    let (outcomes, unknown) = backend.write(&jobs, &reports).await?;
+    let (mut outcomes, mut unknown) = (outcomes.into_iter(), unknown.into_iter());
+    for request in group.drain(..) {
+        match request {
+            Request::Ingest { reply, .. } => {
+                drop(reply.send(Ok(outcomes.next().unwrap_or_default())));
+            }
+            Request::Statuses { reply, .. } => {
+                drop(reply.send(Ok(unknown.next().unwrap_or_default())));
+            }
+        }
+    }
+    Ok(())
+}
