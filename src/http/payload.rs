@@ -112,6 +112,12 @@ struct StatusErrorPayload {
     title: String,
 }
 
+/// Reads a signed body as it arrived; only a body that is not JSON at all
+/// is an error.
+pub fn read_body(body: &[u8]) -> Result<WebhookBatch, serde_json::Error> {
+    serde_json::from_slice(body).map(read_batch)
+}
+
 /// Reads a signed JSON body. Whatever cannot be understood is named in
 /// `problems`, and the rest is still processed.
 pub fn read_batch(body: Value) -> WebhookBatch {

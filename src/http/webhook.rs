@@ -1,6 +1,6 @@
 //! `GET /webhook` (Meta's subscription handshake) and `POST /webhook`.
 
-use super::payload::read_batch;
+use super::payload::read_body;
 use super::{ApiError, AppState, MAX_WEBHOOK_BYTES};
 use crate::signing::{same_secret, verify_webhook};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -61,9 +61,9 @@ async fn accept(
         .and_then(|v| v.to_str().ok());
     verify_webhook(state.app_secret.expose(), signature, &bytes)
         .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
-    let json = serde_json::from_slice(&bytes)
+    let batch = read_body(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
-    state.intake.accept(read_batch(json), &bytes).await?;
+    state.intake.accept(batch, &bytes).await?;
     Ok(HttpResponse::Ok().finish())
 }
 

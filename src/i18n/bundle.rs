@@ -1,6 +1,7 @@
 //! Loading, checking and rendering one set of locale files.
 
 use super::files::{LocaleFile, read_locale_set, version_of};
+use super::parse::parse_resource;
 use super::{MAX_BODY_CHARS, NoticeArgs, REQUIRED_MESSAGES, RenderError, format, message_id};
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::keywords::{Keyword, KeywordBook};
@@ -290,16 +291,12 @@ fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<Lo
     let langid: LanguageIdentifier = tag
         .parse()
         .map_err(|_| vec![at(0, format!("`{tag}` is not a locale tag (folder name)"))])?;
-    let resource = match FluentResource::try_new(source) {
-        Ok(resource) => resource,
-        // A partial resource with errors is still broken: refuse it whole.
-        Err((resource, errors)) => {
-            return Err(errors
-                .iter()
-                .map(|e| at(line_at(resource.source(), e.pos.start), e.kind.to_string()))
-                .collect());
-        }
-    };
+    let resource = parse_resource(source).map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|(line, problem)| at(line, problem))
+            .collect::<Vec<_>>()
+    })?;
     let mut bundle = Bundle::new_concurrent(vec![langid]);
     bundle.set_use_isolating(false);
     let rules = plural_rules(tag).map_err(|p| vec![at(0, p)])?;
@@ -338,10 +335,4 @@ fn plural_category<'a>(rules: &PluralRules, positional: &[FluentValue<'a>]) -> F
         PluralCategory::Other => "other",
     };
     FluentValue::String(category.into())
-}
-
-fn line_at(source: &str, byte: usize) -> usize {
-    source
-        .get(..byte)
-        .map_or(1, |before| before.matches('\n').count() + 1)
 }

@@ -24,16 +24,24 @@ const BIDI_CONTROLS: [char; 9] = [
 
 /// Checks the folder; an empty list means the set may be served.
 pub fn check(dir: &Path, vars: &BTreeMap<String, String>) -> Vec<LocaleProblem> {
-    let files = match read_locale_set(dir) {
-        Ok(files) => files,
-        Err(problems) => return problems,
-    };
-    let localizer = match Localizer::from_files(dir, &files) {
+    match read_locale_set(dir) {
+        Ok(files) => check_files(dir, &files, vars),
+        Err(problems) => problems,
+    }
+}
+
+/// Checks a set given as texts (`origin` names it in problems).
+pub fn check_files(
+    origin: &Path,
+    files: &[LocaleFile],
+    vars: &BTreeMap<String, String>,
+) -> Vec<LocaleProblem> {
+    let localizer = match Localizer::from_files(origin, files) {
         Ok(localizer) => localizer,
         Err(problems) => return problems,
     };
-    let mut problems = compare_variables(&files);
-    for file in &files {
+    let mut problems = compare_variables(files);
+    for file in files {
         problems.extend(check_renders(
             &localizer,
             &file.tag,

@@ -6,6 +6,7 @@ mod catalog;
 pub mod check;
 mod files;
 mod format;
+mod parse;
 
 pub use bundle::{LocaleProblem, Localizer};
 pub use catalog::{Catalog, LiveCatalog, Refusal};

@@ -160,6 +160,19 @@ fn a_syntax_error_is_reported_at_its_line() {
 }
 
 #[test]
+fn placeables_nested_thousands_deep_are_reported_instead_of_crashing_the_check() {
+    let deep = format!("{}\"x\"{}", "{".repeat(3000), "}".repeat(3000));
+    let (dir, file) = broken_copy("ru", |t| format!("{t}\nnested = {deep}\n"));
+    let problems = problems_in(dir.path());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with(&file.display().to_string()) && p.contains("nest 3000 levels")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn a_missing_message_or_a_dropped_link_is_reported() {
     let (dir, file) = broken_copy("de", |t| t.replace("keywords-start =", "keywords-begin ="));
     let problems = problems_in(dir.path());
