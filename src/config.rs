@@ -63,6 +63,9 @@ pub struct WhatsAppSettings {
     pub api_version: String,
     pub phone_number_ids: Vec<String>,
     pub messages_per_second: u32,
+    /// Graph API calls one box has open at once: a crash can send at most
+    /// this many notices twice.
+    pub sends_in_flight: u32,
     pub test_recipients: Vec<String>,
 }
 
@@ -73,6 +76,7 @@ impl Default for WhatsAppSettings {
             api_version: "v27.0".into(),
             phone_number_ids: vec![],
             messages_per_second: 80,
+            sends_in_flight: 16,
             test_recipients: vec![],
         }
     }
@@ -295,6 +299,12 @@ impl Config {
         if settings.whatsapp.messages_per_second == 0 {
             return Err(setting(
                 "whatsapp.messages_per_second",
+                "must be at least 1".into(),
+            ));
+        }
+        if settings.whatsapp.sends_in_flight == 0 {
+            return Err(setting(
+                "whatsapp.sends_in_flight",
                 "must be at least 1".into(),
             ));
         }

@@ -25,9 +25,7 @@ pub const PROBE_INTERVAL: SignedDuration = SignedDuration::from_mins(5);
 const SLOWDOWN: SignedDuration = SignedDuration::from_mins(15);
 const MAX_BACKOFF: SignedDuration = SignedDuration::from_mins(10);
 const BATCH: u32 = 64;
-/// Notices one box holds at once, waiting for their send slot or in flight.
-/// It bounds the notices that a crash between the Graph API's answer and
-/// our record can send twice.
+/// Notices one box holds at once, waiting for their send slot or being sent.
 pub const MAX_IN_FLIGHT: usize = 32;
 /// The running sender claims again once this many places are free.
 const CLAIM_AT: usize = 8;
@@ -57,6 +55,9 @@ pub struct Outbox {
     /// by every box through the store's send budget.
     interval: SignedDuration,
     slowed_until: Mutex<HashMap<String, Timestamp>>,
+    /// Graph API calls open at once, each until its outcome is recorded:
+    /// what a crash between the answer and the record can send twice.
+    calls: Semaphore,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
 }
@@ -68,6 +69,7 @@ impl Outbox {
         catalog: Arc<LiveCatalog>,
         campaign: Arc<Campaign>,
         messages_per_second: u32,
+        sends_in_flight: u32,
         metrics: Arc<Metrics>,
     ) -> Self {
         let rate = f64::from(messages_per_second.max(1));
@@ -78,6 +80,7 @@ impl Outbox {
             campaign,
             interval: SignedDuration::from_secs_f64(HEADROOM / rate),
             slowed_until: Mutex::new(HashMap::new()),
+            calls: Semaphore::new(usize::try_from(sends_in_flight.max(1)).unwrap_or(1)),
             wake: Arc::new(Notify::new()),
             metrics,
         }
@@ -243,6 +246,8 @@ impl Outbox {
         {
             tokio::time::sleep(wait.unsigned_abs()).await;
         }
+        // Held until the outcome is recorded. Never closed, so never Err.
+        let _call = self.calls.acquire().await.ok();
         let started = std::time::Instant::now();
         let result = client
             .send_text(

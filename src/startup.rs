@@ -107,6 +107,7 @@ impl Application {
             Arc::clone(&catalog),
             Arc::clone(&campaign),
             whatsapp.messages_per_second,
+            whatsapp.sends_in_flight,
             Arc::clone(&metrics),
         ));
         let state = web::Data::new(AppState {
