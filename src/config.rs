@@ -66,6 +66,9 @@ pub struct WhatsAppSettings {
     /// Graph API calls one box has open at once: a crash can send at most
     /// this many notices twice.
     pub sends_in_flight: u32,
+    /// WhatsApp's pair rate limit: the least time between two notices to
+    /// one user (131056 when shorter).
+    pub pair_spacing: String,
     pub test_recipients: Vec<String>,
 }
 
@@ -77,6 +80,7 @@ impl Default for WhatsAppSettings {
             phone_number_ids: vec![],
             messages_per_second: 80,
             sends_in_flight: 16,
+            pair_spacing: "6s".into(),
             test_recipients: vec![],
         }
     }
@@ -226,6 +230,7 @@ pub struct Config {
     pub graph_api_base: Url,
     pub deadline: Deadline,
     pub min_reply_interval: SignedDuration,
+    pub pair_spacing: SignedDuration,
     pub secrets: Secrets,
 }
 
@@ -296,6 +301,8 @@ impl Config {
         })?;
         let min_reply_interval = parse_duration(&settings.campaign.min_reply_interval)
             .map_err(|p| setting("campaign.min_reply_interval", p))?;
+        let pair_spacing = parse_duration(&settings.whatsapp.pair_spacing)
+            .map_err(|p| setting("whatsapp.pair_spacing", p))?;
         if settings.whatsapp.messages_per_second == 0 {
             return Err(setting(
                 "whatsapp.messages_per_second",
@@ -325,6 +332,7 @@ impl Config {
             graph_api_base,
             deadline: Deadline { instant, time_zone },
             min_reply_interval,
+            pair_spacing,
             secrets,
             settings,
         })

@@ -45,6 +45,17 @@ pub enum Delivery {
     },
 }
 
+/// How fast the sender goes, from the `[whatsapp]` settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Pace {
+    /// Per business number, shared by every box.
+    pub messages_per_second: u32,
+    /// Graph API calls one box keeps open at once.
+    pub sends_in_flight: u32,
+    /// The least time between two notices to one user.
+    pub pair_spacing: SignedDuration,
+}
+
 /// The notice sender. One per box; many boxes share the work through leases.
 pub struct Outbox {
     store: Arc<dyn Store>,
@@ -58,6 +69,8 @@ pub struct Outbox {
     /// Graph API calls open at once, each until its outcome is recorded:
     /// what a crash between the answer and the record can send twice.
     calls: Semaphore,
+    /// The least time between two notices to one user.
+    pair_spacing: SignedDuration,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
 }
@@ -68,11 +81,10 @@ impl Outbox {
         delivery: Delivery,
         catalog: Arc<LiveCatalog>,
         campaign: Arc<Campaign>,
-        messages_per_second: u32,
-        sends_in_flight: u32,
+        pace: Pace,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let rate = f64::from(messages_per_second.max(1));
+        let rate = f64::from(pace.messages_per_second.max(1));
         Self {
             store,
             delivery,
@@ -80,7 +92,8 @@ impl Outbox {
             campaign,
             interval: SignedDuration::from_secs_f64(HEADROOM / rate),
             slowed_until: Mutex::new(HashMap::new()),
-            calls: Semaphore::new(usize::try_from(sends_in_flight.max(1)).unwrap_or(1)),
+            calls: Semaphore::new(usize::try_from(pace.sends_in_flight.max(1)).unwrap_or(1)),
+            pair_spacing: pace.pair_spacing,
             wake: Arc::new(Notify::new()),
             metrics,
         }
@@ -155,7 +168,10 @@ impl Outbox {
         limit: u32,
     ) -> anyhow::Result<Vec<(DueNotice, Option<Timestamp>)>> {
         self.probe_paused_numbers(now).await?;
-        let due = self.store.claim_due_notices(now, LEASE, limit).await?;
+        let due = self
+            .store
+            .claim_due_notices(now, LEASE, self.pair_spacing, limit)
+            .await?;
         let mut live: HashMap<String, u32> = HashMap::new();
         for notice in due.iter().filter(|n| self.sends_live(n, now)) {
             *live.entry(notice.phone_number_id.clone()).or_default() += 1;

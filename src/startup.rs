@@ -9,7 +9,7 @@ use crate::i18n::{Catalog, LiveCatalog};
 use crate::intake::{Intake, IntakeCounters};
 use crate::locale_sync;
 use crate::metrics::Metrics;
-use crate::outbox::{Delivery, Outbox};
+use crate::outbox::{Delivery, Outbox, Pace};
 use crate::store::{PgStore, SqliteStore, Store};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
@@ -106,8 +106,11 @@ impl Application {
             delivery,
             Arc::clone(&catalog),
             Arc::clone(&campaign),
-            whatsapp.messages_per_second,
-            whatsapp.sends_in_flight,
+            Pace {
+                messages_per_second: whatsapp.messages_per_second,
+                sends_in_flight: whatsapp.sends_in_flight,
+                pair_spacing: config.pair_spacing,
+            },
             Arc::clone(&metrics),
         ));
         let state = web::Data::new(AppState {

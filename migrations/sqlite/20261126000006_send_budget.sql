@@ -5,3 +5,6 @@ CREATE TABLE send_budget (
     phone_number_id TEXT   PRIMARY KEY,
     next_slot_us    BIGINT NOT NULL
 );
+
+-- The sender spaces one user's notices (WhatsApp's pair rate limit).
+CREATE INDEX notices_by_user ON notices (user_id);

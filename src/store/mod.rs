@@ -185,11 +185,13 @@ pub trait Store: Send + Sync + 'static {
     /// Moves notices forward; returns how many reports matched no notice of ours.
     async fn apply_statuses(&self, updates: &[StatusUpdate]) -> Result<usize, StoreError>;
 
-    /// Leases up to `limit` due notices of numbers that are not paused.
+    /// Leases up to `limit` due notices of numbers that are not paused, at
+    /// most one per user and none to a user sent one within `pair_spacing`.
     async fn claim_due_notices(
         &self,
         now: Timestamp,
         lease: SignedDuration,
+        pair_spacing: SignedDuration,
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError>;
 

@@ -44,6 +44,9 @@ pub struct TestOptions {
     /// With a token the service is live against the fake Graph API.
     pub live: bool,
     pub min_reply_interval: &'static str,
+    /// WhatsApp's pair spacing; most tests send several notices to one
+    /// user at once and leave it at 0s.
+    pub pair_spacing: &'static str,
     pub phone_number_ids: Vec<String>,
     /// Reuse another app's database (a restart).
     pub reuse_dir: Option<Arc<TempDir>>,
@@ -60,6 +63,7 @@ impl Default for TestOptions {
             days_left: 100,
             live: true,
             min_reply_interval: "1h",
+            pair_spacing: "0s",
             phone_number_ids: vec![],
             reuse_dir: None,
             graph: None,
@@ -99,6 +103,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     settings.whatsapp.phone_number_ids = options.phone_number_ids;
     settings.whatsapp.messages_per_second = 1000;
     settings.whatsapp.test_recipients = options.test_recipients;
+    settings.whatsapp.pair_spacing = options.pair_spacing.into();
     settings.campaign.deadline = Some(deadline_with_days_left(options.days_left).to_string());
     settings.campaign.min_reply_interval = options.min_reply_interval.into();
     settings.links.link_account = "https://example.com/link?token={token}".into();

@@ -282,3 +282,49 @@ async fn notices_queued_when_the_server_stops_are_sent_by_the_next_start() {
         Some("sent")
     );
 }
+
+#[tokio::test]
+async fn notices_to_one_user_keep_to_the_pair_spacing() {
+    let app = spawn_app_with(TestOptions {
+        min_reply_interval: "0s",
+        pair_spacing: "6s",
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    for i in 0..3 {
+        app.post_webhook(&text_message(
+            "15557770001",
+            &format!("wamid.PAIR{i}"),
+            "hello",
+        ))
+        .await;
+    }
+    app.post_webhook(&text_message("15557770002", "wamid.OTHER", "hello"))
+        .await;
+    let now = Timestamp::now();
+    app.drain_outbox_at(now).await;
+    assert_eq!(
+        app.sent_messages().await.len(),
+        2,
+        "one notice to each user, the others wait"
+    );
+    assert_eq!(app.log("wamid.PAIR0").await.status.as_deref(), Some("sent"));
+    assert_eq!(
+        app.log("wamid.PAIR1").await.status.as_deref(),
+        Some("queued")
+    );
+    app.drain_outbox_at(now + SignedDuration::from_secs(5))
+        .await;
+    assert_eq!(app.sent_messages().await.len(), 2, "not before 6 s");
+    app.drain_outbox_at(now + SignedDuration::from_secs(7))
+        .await;
+    assert_eq!(app.log("wamid.PAIR1").await.status.as_deref(), Some("sent"));
+    assert_eq!(
+        app.log("wamid.PAIR2").await.status.as_deref(),
+        Some("queued")
+    );
+    app.drain_outbox_at(now + SignedDuration::from_secs(14))
+        .await;
+    assert_eq!(app.sent_messages().await.len(), 4);
+}

@@ -9,6 +9,7 @@ pub(super) async fn claim(
     tx: &mut Transaction<'static, Postgres>,
     now: Timestamp,
     lease: SignedDuration,
+    pair_spacing: SignedDuration,
     limit: u32,
 ) -> Result<Vec<DueNotice>, StoreError> {
     // A `sending` notice whose lease ran out belonged to a box that died
@@ -23,11 +24,15 @@ pub(super) async fn claim(
          WHERE n.status IN ('queued', 'sending') AND n.due_at <= $1
            AND (n.lease_until IS NULL OR n.lease_until <= $1)
            AND NOT EXISTS (SELECT 1 FROM paused_numbers p WHERE p.phone_number_id IN (n.phone_number_id, '*'))
+           AND NOT EXISTS (SELECT 1 FROM notices o WHERE o.user_id = n.user_id AND o.id <> n.id
+                 AND ((o.status = 'sending' AND o.lease_until > $1) OR (o.status = 'queued' AND o.id < n.id)
+                      OR o.sent_at > $1 - $3))
          ORDER BY n.due_at, n.id LIMIT $2
          FOR UPDATE OF n SKIP LOCKED",
     )
     .bind(millis(now))
     .bind(i64::from(limit))
+    .bind(i64::try_from(pair_spacing.as_millis()).unwrap_or(i64::MAX))
     .fetch_all(&mut **tx)
     .await?;
     let mut claimed = Vec::with_capacity(rows.len());

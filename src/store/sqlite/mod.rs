@@ -74,10 +74,11 @@ impl Store for SqliteStore {
         &self,
         now: Timestamp,
         lease: SignedDuration,
+        pair_spacing: SignedDuration,
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let claimed = outbox::claim(&mut tx, now, lease, limit).await?;
+        let claimed = outbox::claim(&mut tx, now, lease, pair_spacing, limit).await?;
         tx.commit().await?;
         Ok(claimed)
     }
