@@ -3,6 +3,7 @@
 mod ingest;
 mod log;
 mod outbox;
+mod rollup;
 
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
@@ -122,7 +123,12 @@ impl Store for PgStore {
         since: Option<Timestamp>,
         until: Option<Timestamp>,
     ) -> Result<Stats, StoreError> {
+        rollup::fold(&self.pool).await?;
         log::stats(&self.pool, since, until).await
+    }
+
+    async fn fold_rollups(&self) -> Result<u64, StoreError> {
+        rollup::fold(&self.pool).await
     }
 
     async fn mark_linked(
