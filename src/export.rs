@@ -2,8 +2,11 @@
 //! and CSV that spreadsheets open safely (BOM for Arabic, formulas defused).
 
 use crate::store::LogEntry;
+use csv::ByteRecord;
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 /// The columns of the log, in order: the API's fields and the CSV header.
 pub const COLUMNS: [&str; 25] = [
@@ -37,63 +40,159 @@ pub const COLUMNS: [&str; 25] = [
 /// Excel and LibreOffice read Arabic CSV as UTF-8 only with this mark.
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn time(t: Option<Timestamp>) -> Value {
-    t.map_or(Value::Null, |t| Value::String(t.to_string()))
+/// The columns shown: the profile name only to the admin who reveals.
+fn columns(reveal: bool) -> &'static [&'static str] {
+    if reveal {
+        &COLUMNS[..]
+    } else {
+        &COLUMNS[..COLUMNS.len() - 1]
+    }
 }
 
-/// One row as JSON. `reveal` (the admin's choice) shows the clear phone or
-/// BSUID and the profile name; otherwise the pseudonym stands for the user.
-pub fn entry_json(e: &LogEntry, reveal: bool) -> Value {
-    let recipient = match (reveal, &e.wa_id, &e.bsuid) {
-        (true, Some(phone), _) => phone.clone(),
-        (true, None, Some(bsuid)) => bsuid.clone(),
-        _ => e.pseudonym.clone(),
-    };
-    let mut row = json!({
-        "id": e.id,
-        "received_at": time(e.received_at),
-        "phone_number_id": e.phone_number_id,
-        "recipient": recipient,
-        "country": e.country,
-        "locale": e.locale,
-        "locale_source": e.locale_source,
-        "inbound_message_id": e.inbound_message_id,
-        "inbound_type": e.inbound_type,
-        "decision": e.decision,
-        "notice_kind": e.notice_kind,
-        "phase": e.phase,
-        "days_left": e.days_left,
-        "template_version": e.template_version,
-        "status": e.status,
-        "outbound_message_id": e.outbound_message_id,
-        "attempts": e.attempts,
-        "error_code": e.error_code,
-        "error_title": e.error_title,
-        "sent_at": time(e.sent_at),
-        "delivered_at": time(e.delivered_at),
-        "read_at": time(e.read_at),
-        "clicks": e.clicks,
-        "linked_at": time(e.linked_at),
-    });
-    if reveal {
-        row["profile_name"] = json!(e.profile_name);
+/// One value of a log row, borrowed from it.
+#[derive(Clone, Copy, Debug)]
+enum Cell<'a> {
+    Empty,
+    Text(&'a str),
+    Int(i64),
+    Time(Timestamp),
+}
+
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(text: &'a str) -> Self {
+        Cell::Text(text)
     }
-    row
+}
+
+impl<'a> From<&'a Option<String>> for Cell<'a> {
+    fn from(text: &'a Option<String>) -> Self {
+        text.as_deref().map_or(Cell::Empty, Cell::Text)
+    }
+}
+
+impl From<i64> for Cell<'_> {
+    fn from(number: i64) -> Self {
+        Cell::Int(number)
+    }
+}
+
+impl From<Option<i64>> for Cell<'_> {
+    fn from(number: Option<i64>) -> Self {
+        number.map_or(Cell::Empty, Cell::Int)
+    }
+}
+
+impl From<Option<Timestamp>> for Cell<'_> {
+    fn from(instant: Option<Timestamp>) -> Self {
+        instant.map_or(Cell::Empty, Cell::Time)
+    }
+}
+
+impl Serialize for Cell<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Empty => serializer.serialize_none(),
+            Cell::Text(text) => serializer.serialize_str(text),
+            Cell::Int(number) => serializer.serialize_i64(*number),
+            Cell::Time(instant) => serializer.collect_str(instant),
+        }
+    }
+}
+
+/// A row's cells in [`COLUMNS`] order. `reveal` (the admin's choice) shows
+/// the clear phone or BSUID and the profile name; otherwise the pseudonym
+/// stands for the user.
+fn cells(e: &LogEntry, reveal: bool) -> [Cell<'_>; COLUMNS.len()] {
+    let recipient = match (reveal, &e.wa_id, &e.bsuid) {
+        (true, Some(phone), _) => phone,
+        (true, None, Some(bsuid)) => bsuid,
+        _ => &e.pseudonym,
+    };
+    [
+        e.id.into(),
+        e.received_at.into(),
+        e.phone_number_id.as_str().into(),
+        recipient.as_str().into(),
+        (&e.country).into(),
+        e.locale.as_str().into(),
+        e.locale_source.as_str().into(),
+        e.inbound_message_id.as_str().into(),
+        e.inbound_type.as_str().into(),
+        e.decision.as_str().into(),
+        (&e.notice_kind).into(),
+        (&e.phase).into(),
+        e.days_left.into(),
+        (&e.template_version).into(),
+        (&e.status).into(),
+        (&e.outbound_message_id).into(),
+        e.attempts.into(),
+        e.error_code.into(),
+        (&e.error_title).into(),
+        e.sent_at.into(),
+        e.delivered_at.into(),
+        e.read_at.into(),
+        e.clicks.into(),
+        e.linked_at.into(),
+        if reveal {
+            (&e.profile_name).into()
+        } else {
+            Cell::Empty
+        },
+    ]
+}
+
+/// One row as a JSON object, fields in [`COLUMNS`] order.
+pub struct LogRecord<'a> {
+    entry: &'a LogEntry,
+    reveal: bool,
+}
+
+impl<'a> LogRecord<'a> {
+    pub fn new(entry: &'a LogEntry, reveal: bool) -> Self {
+        Self { entry, reveal }
+    }
+}
+
+impl Serialize for LogRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let columns = columns(self.reveal);
+        let mut map = serializer.serialize_map(Some(columns.len()))?;
+        for (column, cell) in columns.iter().zip(cells(self.entry, self.reveal)) {
+            map.serialize_entry(column, &cell)?;
+        }
+        map.end()
+    }
 }
 
 /// A cell a spreadsheet would run as a formula gets a leading apostrophe.
-pub fn neutralize(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
+pub fn neutralize(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
     }
 }
 
-fn cell(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => neutralize(s),
-        other => other.to_string(),
+/// Appends one row to `record`; `scratch` holds numbers and instants while
+/// they are written, so a row allocates nothing.
+fn push_row(record: &mut ByteRecord, scratch: &mut String, entry: &LogEntry, reveal: bool) {
+    record.clear();
+    for cell in cells(entry, reveal).iter().take(columns(reveal).len()) {
+        scratch.clear();
+        // Writing to a String cannot fail.
+        let text = match cell {
+            Cell::Empty => "",
+            Cell::Text(text) => text,
+            Cell::Time(instant) => {
+                let _ = write!(scratch, "{instant}");
+                scratch.as_str()
+            }
+            Cell::Int(number) => {
+                let _ = write!(scratch, "{number}");
+                record.push_field(scratch.as_bytes());
+                continue;
+            }
+        };
+        record.push_field(neutralize(text).as_bytes());
     }
 }
 
@@ -103,19 +202,16 @@ pub fn csv_chunk(entries: &[LogEntry], reveal: bool, first: bool) -> Result<Vec<
     if first {
         out.extend_from_slice(UTF8_BOM);
     }
-    let columns = if reveal {
-        &COLUMNS[..]
-    } else {
-        &COLUMNS[..COLUMNS.len() - 1]
-    };
     {
         let mut writer = csv::Writer::from_writer(&mut out);
         if first {
-            writer.write_record(columns)?;
+            writer.write_record(columns(reveal))?;
         }
+        let mut record = ByteRecord::with_capacity(512, COLUMNS.len());
+        let mut scratch = String::with_capacity(64);
         for entry in entries {
-            let row = entry_json(entry, reveal);
-            writer.write_record(columns.iter().map(|c| cell(&row[*c])))?;
+            push_row(&mut record, &mut scratch, entry, reveal);
+            writer.write_byte_record(&record)?;
         }
         writer.flush()?;
     }
@@ -123,13 +219,13 @@ pub fn csv_chunk(entries: &[LogEntry], reveal: bool, first: bool) -> Result<Vec<
 }
 
 /// JSON Lines for a page of rows.
-pub fn jsonl_chunk(entries: &[LogEntry], reveal: bool) -> Vec<u8> {
+pub fn jsonl_chunk(entries: &[LogEntry], reveal: bool) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::with_capacity(entries.len() * 512);
     for entry in entries {
-        out.extend_from_slice(entry_json(entry, reveal).to_string().as_bytes());
+        serde_json::to_writer(&mut out, &LogRecord::new(entry, reveal))?;
         out.push(b'\n');
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -162,5 +258,73 @@ mod tests {
         assert!(text.starts_with("id,received_at,phone_number_id,recipient,"));
         assert!(text.lines().nth(1).unwrap().starts_with("7,,,u_1,"));
         assert!(!text.contains("profile_name"));
+    }
+
+    fn full_entry() -> LogEntry {
+        let at = |s: &str| Some(s.parse::<Timestamp>().unwrap());
+        LogEntry {
+            id: 42,
+            received_at: at("2026-11-26T14:00:00.123Z"),
+            phone_number_id: "100000000000001".into(),
+            pseudonym: "u_0123456789abcdef".into(),
+            wa_id: Some("15551234567".into()),
+            bsuid: Some("US.X".into()),
+            profile_name: Some("@Mona".into()),
+            country: Some("US".into()),
+            locale: "en".into(),
+            locale_source: "text".into(),
+            inbound_message_id: "wamid.X".into(),
+            inbound_type: "-text".into(),
+            decision: "notified".into(),
+            notice_kind: Some("notice".into()),
+            phase: Some("countdown".into()),
+            days_left: Some(-1),
+            template_version: Some("v1, \"beta\"".into()),
+            status: Some("read".into()),
+            body: Some("never exported".into()),
+            outbound_message_id: Some("wamid.OUT".into()),
+            attempts: Some(2),
+            error_code: None,
+            error_title: Some("=1+1".into()),
+            sent_at: at("2026-11-26T14:00:01Z"),
+            delivered_at: None,
+            read_at: at("2026-11-26T14:00:02Z"),
+            clicks: 3,
+            linked_at: None,
+        }
+    }
+
+    #[test]
+    fn csv_cells_are_written_as_spreadsheets_expect() {
+        let csv = csv_chunk(&[full_entry()], true, false).unwrap();
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "42,2026-11-26T14:00:00.123Z,100000000000001,15551234567,US,en,text,wamid.X,'-text,notified,\
+             notice,countdown,-1,\"v1, \"\"beta\"\"\",read,wamid.OUT,2,,'=1+1,2026-11-26T14:00:01Z,,\
+             2026-11-26T14:00:02Z,3,,'@Mona\n"
+        );
+        let hidden = csv_chunk(&[full_entry()], false, false).unwrap();
+        let hidden = String::from_utf8(hidden).unwrap();
+        assert!(
+            hidden
+                .starts_with("42,2026-11-26T14:00:00.123Z,100000000000001,u_0123456789abcdef,US,")
+        );
+        assert!(hidden.ends_with(",2026-11-26T14:00:02Z,3,\n"), "{hidden}");
+    }
+
+    #[test]
+    fn json_rows_keep_the_column_order_and_nulls() {
+        let json = serde_json::to_string(&LogRecord::new(&full_entry(), false)).unwrap();
+        assert!(
+            json.starts_with(r#"{"id":42,"received_at":"2026-11-26T14:00:00.123Z","#),
+            "{json}"
+        );
+        assert!(json.contains(r#""error_code":null,"#), "{json}");
+        assert!(json.ends_with(r#""clicks":3,"linked_at":null}"#), "{json}");
+        let revealed = serde_json::to_value(LogRecord::new(&full_entry(), true)).unwrap();
+        assert_eq!(revealed["recipient"], "15551234567");
+        assert_eq!(revealed["profile_name"], "@Mona");
+        let keys: Vec<&str> = COLUMNS.to_vec();
+        assert_eq!(revealed.as_object().unwrap().len(), keys.len());
     }
 }

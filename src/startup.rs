@@ -21,6 +21,10 @@ use std::sync::Arc;
 /// call's timeout plus margin.
 const SENDER_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// How often the stats rollups take in the changes written since the last
+/// fold (PostgreSQL; SQLite's triggers keep them current).
+const ROLLUP_FOLD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Opens the store that `database_url` names, migrated.
 pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let scheme = database_url.split(':').next().unwrap_or_default();
@@ -197,8 +201,13 @@ impl Application {
             Arc::clone(&self.store),
             seen,
         ));
+        let folder = tokio::spawn(fold_rollups_every(
+            Arc::clone(&self.store),
+            ROLLUP_FOLD_INTERVAL,
+        ));
         let result = self.server.await;
         watcher.abort();
+        folder.abort();
         let _ = stop.send(true);
         if let Some(sender) = sender
             && tokio::time::timeout(SENDER_GRACE, sender).await.is_err()
@@ -209,5 +218,16 @@ impl Application {
         }
         tracing::info!("stopped");
         result
+    }
+}
+
+/// Keeps the pending rollup changes few, however rarely stats are read.
+async fn fold_rollups_every(store: Arc<dyn Store>, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = store.fold_rollups().await {
+            tracing::warn!(%error, "cannot fold the stats rollups; the next read of the stats will");
+        }
     }
 }

@@ -37,7 +37,7 @@ pub async fn run(
         let page = store.log_page(&query).await?;
         let bytes = match format {
             Format::Csv => csv_chunk(&page, reveal, first)?,
-            Format::Jsonl => jsonl_chunk(&page, reveal),
+            Format::Jsonl => jsonl_chunk(&page, reveal)?,
         };
         out.write_all(&bytes)?;
         first = false;

@@ -5,12 +5,12 @@ use super::auth::Access;
 use super::{ApiError, AppState};
 use crate::domain::decision::Decision;
 use crate::domain::notice::NoticeStatus;
-use crate::export::{csv_chunk, entry_json};
+use crate::export::{LogRecord, csv_chunk};
 use crate::signing::{verify_link_token, verify_webhook};
 use crate::store::{Count, LogQuery};
 use actix_web::{HttpRequest, HttpResponse, web};
 use jiff::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -85,6 +85,12 @@ impl LogParams {
     }
 }
 
+#[derive(Serialize)]
+struct NotificationsPage<'a> {
+    items: Vec<LogRecord<'a>>,
+    next_cursor: Option<String>,
+}
+
 /// `{"items": [...], "next_cursor": "…" or null}`, oldest first.
 pub async fn notifications(
     access: Access,
@@ -97,8 +103,8 @@ pub async fn notifications(
     let next_cursor = (page.len() == query.limit as usize)
         .then(|| page.last().map(|e| format!("{:x}", e.id)))
         .flatten();
-    let items: Vec<Value> = page.iter().map(|e| entry_json(e, reveal)).collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_cursor": next_cursor })))
+    let items = page.iter().map(|e| LogRecord::new(e, reveal)).collect();
+    Ok(HttpResponse::Ok().json(NotificationsPage { items, next_cursor }))
 }
 
 /// The same rows as CSV, streamed page by page with flat memory.

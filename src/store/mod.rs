@@ -7,6 +7,7 @@ mod postgres;
 mod rows;
 mod shared;
 mod sqlite;
+mod stats;
 mod writer;
 
 pub use log::{Count, Funnel, LogEntry, LogQuery, Stats};
@@ -230,6 +231,11 @@ pub trait Store: Send + Sync + 'static {
     async fn log_entry(&self, inbound_message_id: &str) -> Result<Option<LogEntry>, StoreError>;
     /// A page of the log in id order, after `query.after_id`.
     async fn log_page(&self, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError>;
+    /// Brings the rollups that [`Store::stats`] reads up to date with the
+    /// changes written since the last fold; returns how many it moved.
+    /// `stats` folds first; the service also folds every minute so that
+    /// pending changes stay few.
+    async fn fold_rollups(&self) -> Result<u64, StoreError>;
     /// Counts for the dashboard and /api/stats.
     async fn stats(
         &self,

@@ -6,24 +6,32 @@
 macro_rules! shared_queries {
     (pool = $pool:ty, begin = $begin:literal, kept_opt_outs = $kept_opt_outs:literal) => {
         use crate::store::log::log_entry;
+        use crate::store::stats::{STATS_SQL, StatsRange, stats_from_rows};
         use crate::store::{
-            Count, Funnel, LogEntry, LogQuery, PausedNumber, PublishedLocales, QueueStats, Stats, StoreError,
+            LogEntry, LogQuery, PausedNumber, PublishedLocales, QueueStats, Stats, StoreError,
             from_millis, millis,
         };
         use jiff::{SignedDuration, Timestamp};
         use sqlx::Row;
 
-        const LOG_SELECT: &str = "SELECT i.id, i.received_at, i.phone_number_id, u.pseudonym, u.wa_id, u.bsuid, u.profile_name,
-                i.country, i.locale, i.locale_source, i.message_id, i.inbound_type, i.decision, n.kind, n.phase, n.days_left,
-                n.template_version, n.status, n.body, n.outbound_message_id, n.attempts, n.error_code, n.error_title,
-                n.sent_at, n.delivered_at, n.read_at, COALESCE(n.clicks, 0) AS clicks, u.linked_at
-            FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id";
+        /// The log's SELECT. Only a single entry carries the notice's text:
+        /// pages and exports never show it, and it is the longest column.
+        fn log_select(with_body: bool) -> String {
+            let body = if with_body { "n.body" } else { "NULL AS body" };
+            format!(
+                "SELECT i.id, i.received_at, i.phone_number_id, u.pseudonym, u.wa_id, u.bsuid, u.profile_name,
+                    i.country, i.locale, i.locale_source, i.message_id, i.inbound_type, i.decision, n.kind, n.phase, n.days_left,
+                    n.template_version, n.status, {body}, n.outbound_message_id, n.attempts, n.error_code, n.error_title,
+                    n.sent_at, n.delivered_at, n.read_at, COALESCE(n.clicks, 0) AS clicks, u.linked_at
+                FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id"
+            )
+        }
 
         pub(super) async fn entry(
             pool: &$pool,
             message_id: &str,
         ) -> Result<Option<LogEntry>, StoreError> {
-            let sql = format!("{LOG_SELECT} WHERE i.message_id = $1");
+            let sql = format!("{} WHERE i.message_id = $1", log_select(true));
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(message_id)
                 .fetch_optional(pool)
@@ -33,10 +41,11 @@ macro_rules! shared_queries {
 
         pub(super) async fn page(pool: &$pool, q: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
             let sql = format!(
-                "{LOG_SELECT} WHERE i.id > $1 AND ($2 IS NULL OR i.received_at >= $2) AND ($3 IS NULL OR i.received_at < $3)
+                "{} WHERE i.id > $1 AND ($2 IS NULL OR i.received_at >= $2) AND ($3 IS NULL OR i.received_at < $3)
                    AND ($4 IS NULL OR i.locale = $4) AND ($5 IS NULL OR i.country = $5)
                    AND ($6 IS NULL OR i.decision = $6) AND ($7 IS NULL OR n.status = $7)
-                 ORDER BY i.id LIMIT $8"
+                 ORDER BY i.id LIMIT $8",
+                log_select(false)
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(q.after_id)
@@ -52,94 +61,33 @@ macro_rules! shared_queries {
             rows.iter().map(log_entry).collect()
         }
 
-        /// `GROUP BY` one column of the inbound log, optionally joined to notices.
-        async fn counts(
-            pool: &$pool,
-            column: &str,
-            range: (Option<i64>, Option<i64>),
-        ) -> Result<Vec<Count>, StoreError> {
-            let sql = format!(
-                "SELECT COALESCE({column}, 'none') AS key, COUNT(*) AS count
-                 FROM inbound i LEFT JOIN notices n ON n.inbound_id = i.id
-                 WHERE ($1 IS NULL OR i.received_at >= $1) AND ($2 IS NULL OR i.received_at < $2)
-                 GROUP BY key ORDER BY count DESC, key"
-            );
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(range.0)
-                .bind(range.1)
-                .fetch_all(pool)
-                .await?;
-            rows.iter()
-                .map(|row| {
-                    Ok(Count {
-                        key: row.try_get("key")?,
-                        count: row.try_get("count")?,
-                    })
-                })
-                .collect()
-        }
-
         pub(super) async fn stats(
             pool: &$pool,
             since: Option<Timestamp>,
             until: Option<Timestamp>,
         ) -> Result<Stats, StoreError> {
-            let range = (since.map(millis), until.map(millis));
-            let hourly = sqlx::query(
-                "SELECT (received_at / 3600000) * 3600000 AS hour, decision, COUNT(*) AS count FROM inbound
-                 WHERE ($1 IS NULL OR received_at >= $1) AND ($2 IS NULL OR received_at < $2)
-                 GROUP BY hour, decision ORDER BY hour",
-            )
-            .bind(range.0)
-            .bind(range.1)
-            .fetch_all(pool)
-            .await?;
-            let funnel = sqlx::query(
-                "SELECT COUNT(*) AS inbound,
-                        COUNT(n.id) FILTER (WHERE n.kind = 'notice') AS notified,
-                        COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND n.status IN ('sent', 'delivered', 'read')) AS sent,
-                        COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND (n.status IN ('delivered', 'read') OR n.delivered_at IS NOT NULL)) AS delivered,
-                        COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND n.status = 'read') AS read,
-                        COUNT(n.id) FILTER (WHERE n.kind = 'notice' AND n.clicks > 0) AS clicked,
-                        COUNT(DISTINCT CASE WHEN u.linked_at IS NOT NULL THEN u.id END) AS linked
-                 FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id
-                 WHERE ($1 IS NULL OR i.received_at >= $1) AND ($2 IS NULL OR i.received_at < $2)",
-            )
-            .bind(range.0)
-            .bind(range.1)
-            .fetch_one(pool)
-            .await?;
-            let failures_sql =
-                format!("{LOG_SELECT} WHERE n.status = 'failed' ORDER BY n.id DESC LIMIT 10");
+            let range = StatsRange::new(since.map(millis), until.map(millis));
+            let rows = sqlx::query(STATS_SQL)
+                .bind(range.whole_hours.0)
+                .bind(range.whole_hours.1)
+                .bind(range.edges[0].0)
+                .bind(range.edges[0].1)
+                .bind(range.edges[1].0)
+                .bind(range.edges[1].1)
+                .bind(range.rows.0)
+                .bind(range.rows.1)
+                .fetch_all(pool)
+                .await?;
+            let failures_sql = format!(
+                "{} WHERE n.status = 'failed' ORDER BY n.id DESC LIMIT 10",
+                log_select(false)
+            );
             let failures = sqlx::query(sqlx::AssertSqlSafe(failures_sql))
                 .fetch_all(pool)
                 .await?;
             Ok(Stats {
-                hourly_decisions: hourly
-                    .iter()
-                    .map(|r| {
-                        Ok((
-                            r.try_get("hour")?,
-                            r.try_get("decision")?,
-                            r.try_get("count")?,
-                        ))
-                    })
-                    .collect::<Result<_, sqlx::Error>>()?,
-                by_locale: counts(pool, "i.locale", range).await?,
-                by_country: counts(pool, "i.country", range).await?,
-                by_phase: counts(pool, "n.phase", range).await?,
-                by_decision: counts(pool, "i.decision", range).await?,
-                by_status: counts(pool, "n.status", range).await?,
-                funnel: Funnel {
-                    inbound: funnel.try_get("inbound")?,
-                    notified: funnel.try_get("notified")?,
-                    sent: funnel.try_get("sent")?,
-                    delivered: funnel.try_get("delivered")?,
-                    read: funnel.try_get("read")?,
-                    clicked: funnel.try_get("clicked")?,
-                    linked: funnel.try_get("linked")?,
-                },
                 latest_failures: failures.iter().map(log_entry).collect::<Result<_, _>>()?,
+                ..stats_from_rows(&rows)?
             })
         }
 

@@ -5,7 +5,11 @@ use serde_json::{Value, json};
 use sunset::signing::{link_token, sign_webhook};
 
 /// A GET of `url` as the given browser or fetcher.
-async fn open_as(client: &reqwest::Client, url: &str, user_agent: &str) -> reqwest::Response {
+pub(crate) async fn open_as(
+    client: &reqwest::Client,
+    url: &str,
+    user_agent: &str,
+) -> reqwest::Response {
     client
         .get(url)
         .header("User-Agent", user_agent)
@@ -15,7 +19,7 @@ async fn open_as(client: &reqwest::Client, url: &str, user_agent: &str) -> reqwe
 }
 
 /// `POST /api/linked` with `body`, signed with `key`.
-async fn post_linked(app: &TestApp, body: &[u8], key: &str) -> reqwest::Response {
+pub(crate) async fn post_linked(app: &TestApp, body: &[u8], key: &str) -> reqwest::Response {
     app.http
         .post(format!("{}/api/linked", app.address))
         .header("X-Sunset-Signature", sign_webhook(key, body))
@@ -25,7 +29,8 @@ async fn post_linked(app: &TestApp, body: &[u8], key: &str) -> reqwest::Response
         .unwrap()
 }
 
-async fn seeded() -> TestApp {
+/// Five messages of the fixtures, answered and sent.
+pub(crate) async fn seeded() -> TestApp {
     let app = spawn_app().await;
     graph_accepts_messages(&app.graph).await;
     for name in [

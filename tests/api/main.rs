@@ -11,4 +11,5 @@ mod locales;
 mod multi_box;
 mod operations;
 mod outbox;
+mod stats;
 mod webhook;

@@ -3,6 +3,7 @@
 mod group;
 mod log;
 mod outbox;
+mod rollup;
 
 use super::batch::Job;
 use super::writer::Writer;
@@ -124,7 +125,12 @@ impl Store for PgStore {
         since: Option<Timestamp>,
         until: Option<Timestamp>,
     ) -> Result<Stats, StoreError> {
+        rollup::fold(&self.pool).await?;
         log::stats(&self.pool, since, until).await
+    }
+
+    async fn fold_rollups(&self) -> Result<u64, StoreError> {
+        rollup::fold(&self.pool).await
     }
 
     async fn mark_linked(

@@ -141,6 +141,11 @@ impl Store for SqliteStore {
         log::stats(&self.pool, since, until).await
     }
 
+    /// One writer at a time: the triggers update the rollup itself.
+    async fn fold_rollups(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
     async fn mark_linked(
         &self,
         phone_number_id: &str,
