@@ -4,12 +4,16 @@
 use crate::store::batch::{self, FreeIds, Job, NoticeProgress, Plan, UserRecord};
 use crate::store::writer::{GroupOutcome, GroupWrite};
 use crate::store::{Ingested, StatusUpdate, StoreError, rows};
+use super::WriteTurn;
 use async_trait::async_trait;
 use sqlx::{Connection, SqliteConnection};
 use std::collections::HashSet;
 
 /// The connection the group writer owns.
-pub(super) struct SqliteGroup(pub SqliteConnection);
+pub(super) struct SqliteGroup {
+    pub connection: SqliteConnection,
+    pub write_turn: WriteTurn,
+}
 
 #[async_trait]
 impl GroupWrite for SqliteGroup {
@@ -20,7 +24,8 @@ impl GroupWrite for SqliteGroup {
     ) -> Result<GroupOutcome, StoreError> {
         // IMMEDIATE takes the write lock up front: a read-then-write
         // transaction that upgrades later fails with "database is locked".
-        let mut tx = self.0.begin_with("BEGIN IMMEDIATE").await?;
+        let _turn = self.write_turn.take().await;
+        let mut tx = self.connection.begin_with("BEGIN IMMEDIATE").await?;
         let outcomes = if jobs.is_empty() {
             vec![]
         } else {

@@ -18,7 +18,18 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, SqliteConnection};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The turn to write to the database file, within this process.
+#[derive(Clone, Debug, Default)]
+pub(super) struct WriteTurn(Arc<tokio::sync::Mutex<()>>);
+
+impl WriteTurn {
+    pub async fn take(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.0.lock().await
+    }
+}
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -28,6 +39,10 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Inbound messages and delivery reports: the busy writes, grouped.
     writer: Writer,
+    /// Taken by every frequent write, the writer's groups included: SQLite
+    /// has one writer at a time, and waiting here, in order, is far cheaper
+    /// than its busy handler's sleeps.
+    write_turn: WriteTurn,
 }
 
 impl SqliteStore {
@@ -47,8 +62,16 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         let connection = SqliteConnection::connect_with(&options).await?;
-        let writer = Writer::start(group::SqliteGroup(connection));
-        Ok(Self { pool, writer })
+        let write_turn = WriteTurn::default();
+        let writer = Writer::start(group::SqliteGroup {
+            connection,
+            write_turn: write_turn.clone(),
+        });
+        Ok(Self {
+            pool,
+            writer,
+            write_turn,
+        })
     }
 }
 
@@ -63,6 +86,7 @@ impl Store for SqliteStore {
     }
 
     async fn quarantine(&self, body: &[u8], reason: &str, at: Timestamp) -> Result<(), StoreError> {
+        let _turn = self.write_turn.take().await;
         log::quarantine(&self.pool, body, reason, at).await
     }
 
@@ -77,6 +101,7 @@ impl Store for SqliteStore {
         pair_spacing: SignedDuration,
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError> {
+        let _turn = self.write_turn.take().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let claimed = outbox::claim(&mut tx, now, lease, pair_spacing, limit).await?;
         tx.commit().await?;
@@ -96,6 +121,7 @@ impl Store for SqliteStore {
         outcome: &AttemptOutcome,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn.take().await;
         outbox::finish(&self.pool, notice_id, outcome, now).await
     }
 
@@ -106,6 +132,7 @@ impl Store for SqliteStore {
         interval: SignedDuration,
         now: Timestamp,
     ) -> Result<Timestamp, StoreError> {
+        let _turn = self.write_turn.take().await;
         log::reserve_sends(&self.pool, phone_number_id, count, interval, now).await
     }
 
@@ -122,6 +149,7 @@ impl Store for SqliteStore {
     }
 
     async fn count_click(&self, notice_id: i64) -> Result<(), StoreError> {
+        let _turn = self.write_turn.take().await;
         log::count_click(&self.pool, notice_id).await
     }
 
