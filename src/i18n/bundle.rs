@@ -254,8 +254,7 @@ impl NoticeArgs {
 }
 
 fn fluent_args(locale: &str, args: &NoticeArgs) -> FluentArgs<'static> {
-    let regional =
-        format::RegionalFormat::new(&format::regional_locale(locale, args.country.as_deref()));
+    let regional = format::regional_format(locale, args.country.as_deref());
     let mut out = FluentArgs::new();
     for (key, value) in &args.vars {
         out.set(key.clone(), value.clone());

@@ -10,6 +10,8 @@ use icu_decimal::DecimalFormatter;
 use icu_decimal::input::Decimal;
 use icu_locale_core::Locale;
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// The formatting locale for a message locale and a user's country: the
 /// language of the one and the region of the other (`ar` + `EG` → `ar-EG`).
@@ -24,6 +26,22 @@ pub fn regional_locale(locale: &str, country: Option<&str>) -> Locale {
         .flatten()
         .find_map(|tag| Locale::try_from_str(&tag).ok())
         .unwrap_or(Locale::UNKNOWN)
+}
+
+/// The formatters for a message locale and a user's country, built once
+/// per pair: building them costs far more than using them.
+pub fn regional_format(locale: &str, country: Option<&str>) -> Arc<RegionalFormat> {
+    type Built = HashMap<(String, Option<String>), Arc<RegionalFormat>>;
+    static BUILT: LazyLock<Mutex<Built>> = LazyLock::new(Mutex::default);
+    let key = (locale.to_owned(), country.map(str::to_owned));
+    if let Some(format) = BUILT.lock().ok().and_then(|built| built.get(&key).cloned()) {
+        return format;
+    }
+    let format = Arc::new(RegionalFormat::new(&regional_locale(locale, country)));
+    if let Ok(mut built) = BUILT.lock() {
+        built.insert(key, Arc::clone(&format));
+    }
+    format
 }
 
 /// Formatters for one regional locale.

@@ -1,10 +1,10 @@
 //! How the SQLite store writes a group: the one write connection, in one
 //! `BEGIN IMMEDIATE` transaction, with rows passed as JSON arrays.
 
+use super::WriteTurn;
 use crate::store::batch::{self, FreeIds, Job, NoticeProgress, Plan, UserRecord};
 use crate::store::writer::{GroupOutcome, GroupWrite};
 use crate::store::{Ingested, StatusUpdate, StoreError, rows};
-use super::WriteTurn;
 use async_trait::async_trait;
 use sqlx::{Connection, SqliteConnection};
 use std::collections::HashSet;
