@@ -115,9 +115,10 @@ pub(crate) fn progress(rows: &[NoticeProgress]) -> String {
 
 /// The senders of a group as new user records would hold them:
 /// phone_number_id, bsuid, wa_id, pseudonym, country, profile_name,
-/// created_at.
+/// created_at. Sorted, so that writers inserting the same new senders at
+/// once take their locks in one order.
 pub(crate) fn senders(jobs: &[&Job]) -> String {
-    let rows: Vec<_> = jobs
+    let mut rows: Vec<_> = jobs
         .iter()
         .flat_map(|job| job.messages.iter().map(move |p| (job, p)))
         .map(|(job, p)| {
@@ -133,5 +134,7 @@ pub(crate) fn senders(jobs: &[&Job]) -> String {
             )
         })
         .collect();
+    rows.sort();
+    rows.dedup_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2));
     json(&rows)
 }

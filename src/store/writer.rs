@@ -1,28 +1,41 @@
-//! Group commit: one task per box owns a write connection, takes every
-//! webhook's writes that arrived while it was busy, and stores them in one
-//! transaction with a few multi-row statements. A caller hears back only
-//! after the commit, so "200 means stored" holds for each of them.
+//! Group commit: a box's busy writes (inbound messages, delivery reports,
+//! send outcomes) wait in one queue; a writer task takes everything that
+//! arrived while it was busy and stores it in one transaction with a few
+//! multi-row statements. A caller hears back only after the commit, so
+//! "200 means stored" holds for each of them.
 
 use crate::store::batch::Job;
-use crate::store::{Ingested, StatusUpdate, StoreError};
+use crate::store::{AttemptOutcome, Ingested, StatusUpdate, StoreError};
 use async_trait::async_trait;
-use tokio::sync::{mpsc, oneshot};
+use jiff::Timestamp;
+use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
-/// Messages and reports one transaction takes at most.
+/// Messages, reports and outcomes one transaction takes at most.
 const GROUP_LIMIT: usize = 2_000;
 
 /// What one transaction produced: outcomes per job, unknown reports per
 /// batch of reports.
 pub(crate) type GroupOutcome = (Vec<Vec<Ingested>>, Vec<usize>);
 
+/// How one send attempt of a notice ended, to record.
+pub(crate) struct Finish {
+    pub notice_id: i64,
+    pub outcome: AttemptOutcome,
+    pub now: Timestamp,
+}
+
+/// What one transaction stores.
+pub(crate) struct Group<'a> {
+    pub jobs: Vec<&'a Job>,
+    pub reports: Vec<&'a [StatusUpdate]>,
+    pub finishes: Vec<&'a Finish>,
+}
+
 /// A backend's way of storing one group in one transaction.
 #[async_trait]
 pub(crate) trait GroupWrite: Send + 'static {
-    async fn write(
-        &mut self,
-        jobs: &[&Job],
-        reports: &[&[StatusUpdate]],
-    ) -> Result<GroupOutcome, StoreError>;
+    async fn write(&mut self, group: &Group<'_>) -> Result<GroupOutcome, StoreError>;
 }
 
 enum Request {
@@ -34,6 +47,10 @@ enum Request {
         updates: Vec<StatusUpdate>,
         reply: oneshot::Sender<Result<usize, StoreError>>,
     },
+    Finish {
+        finish: Finish,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 impl Request {
@@ -41,6 +58,7 @@ impl Request {
         match self {
             Request::Ingest { job, .. } => job.messages.len(),
             Request::Statuses { updates, .. } => updates.len(),
+            Request::Finish { .. } => 1,
         }
     }
 
@@ -49,6 +67,7 @@ impl Request {
         match self {
             Request::Ingest { reply, .. } => drop(reply.send(Err(error))),
             Request::Statuses { reply, .. } => drop(reply.send(Err(error))),
+            Request::Finish { reply, .. } => drop(reply.send(Err(error))),
         }
     }
 }
@@ -60,11 +79,15 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the task; it ends when the last handle is dropped, after
+    /// Starts one task per backend, each taking the next group while the
+    /// others write theirs; they end when the last handle is dropped, after
     /// finishing what was sent.
-    pub fn start(backend: impl GroupWrite) -> Self {
+    pub fn start<B: GroupWrite>(backends: impl IntoIterator<Item = B>) -> Self {
         let (requests, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(backend, queue));
+        let queue = Arc::new(Mutex::new(queue));
+        for backend in backends {
+            tokio::spawn(run(backend, Arc::clone(&queue)));
+        }
         Self { requests }
     }
 
@@ -80,6 +103,12 @@ impl Writer {
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 
+    pub async fn finish(&self, finish: Finish) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::Finish { finish, reply })?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
     fn send(&self, request: Request) -> Result<(), StoreError> {
         self.requests
             .send(request)
@@ -87,15 +116,8 @@ impl Writer {
     }
 }
 
-async fn run(mut backend: impl GroupWrite, mut queue: mpsc::UnboundedReceiver<Request>) {
-    while let Some(first) = queue.recv().await {
-        let mut size = first.size();
-        let mut group = vec![first];
-        while size < GROUP_LIMIT {
-            let Ok(request) = queue.try_recv() else { break };
-            size += request.size();
-            group.push(request);
-        }
+async fn run(mut backend: impl GroupWrite, queue: Arc<Mutex<mpsc::UnboundedReceiver<Request>>>) {
+    while let Some(mut group) = next_group(&queue).await {
         if let Err(error) = write(&mut backend, &mut group).await {
             // One bad request must not fail the others: each alone.
             if group.len() == 1 {
@@ -116,18 +138,36 @@ async fn run(mut backend: impl GroupWrite, mut queue: mpsc::UnboundedReceiver<Re
     }
 }
 
+/// Everything waiting, up to the limit; `None` once every handle is gone.
+async fn next_group(queue: &Mutex<mpsc::UnboundedReceiver<Request>>) -> Option<Vec<Request>> {
+    let mut queue = queue.lock().await;
+    let first = queue.recv().await?;
+    let mut size = first.size();
+    let mut group = vec![first];
+    while size < GROUP_LIMIT {
+        let Ok(request) = queue.try_recv() else { break };
+        size += request.size();
+        group.push(request);
+    }
+    Some(group)
+}
+
 /// Writes the group and answers every request; on error nothing is
 /// answered and `group` is left as it was.
 async fn write(backend: &mut impl GroupWrite, group: &mut Vec<Request>) -> Result<(), StoreError> {
-    let mut jobs = vec![];
-    let mut reports = vec![];
+    let mut parts = Group {
+        jobs: vec![],
+        reports: vec![],
+        finishes: vec![],
+    };
     for request in group.iter() {
         match request {
-            Request::Ingest { job, .. } => jobs.push(job),
-            Request::Statuses { updates, .. } => reports.push(updates.as_slice()),
+            Request::Ingest { job, .. } => parts.jobs.push(job),
+            Request::Statuses { updates, .. } => parts.reports.push(updates.as_slice()),
+            Request::Finish { finish, .. } => parts.finishes.push(finish),
         }
     }
-    let (outcomes, unknown) = backend.write(&jobs, &reports).await?;
+    let (outcomes, unknown) = backend.write(&parts).await?;
     let (mut outcomes, mut unknown) = (outcomes.into_iter(), unknown.into_iter());
     for request in group.drain(..) {
         match request {
@@ -137,6 +177,7 @@ async fn write(backend: &mut impl GroupWrite, group: &mut Vec<Request>) -> Resul
             Request::Statuses { reply, .. } => {
                 drop(reply.send(Ok(unknown.next().unwrap_or_default())));
             }
+            Request::Finish { reply, .. } => drop(reply.send(Ok(()))),
         }
     }
     Ok(())

@@ -3,8 +3,9 @@
 //! group's users are then locked in id order, so a second box deciding a
 //! message from the same person waits, then sees what this one stored.
 
+use super::outbox;
 use crate::store::batch::{self, FreeIds, Job, NoticeProgress, Plan, UserRecord};
-use crate::store::writer::{GroupOutcome, GroupWrite};
+use crate::store::writer::{Group, GroupOutcome, GroupWrite};
 use crate::store::{StatusUpdate, StoreError, rows};
 use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool};
@@ -15,23 +16,22 @@ pub(super) struct PgGroup(pub PgPool);
 
 #[async_trait]
 impl GroupWrite for PgGroup {
-    async fn write(
-        &mut self,
-        jobs: &[&Job],
-        reports: &[&[StatusUpdate]],
-    ) -> Result<GroupOutcome, StoreError> {
-        if !jobs.is_empty() {
-            create_senders(&self.0, jobs).await?;
+    async fn write(&mut self, group: &Group<'_>) -> Result<GroupOutcome, StoreError> {
+        if !group.jobs.is_empty() {
+            create_senders(&self.0, &group.jobs).await?;
         }
         let mut tx = self.0.begin().await?;
-        let outcomes = if jobs.is_empty() {
+        let outcomes = if group.jobs.is_empty() {
             vec![]
         } else {
-            ingest(&mut tx, jobs).await?
+            ingest(&mut tx, &group.jobs).await?
         };
-        let mut unknown = Vec::with_capacity(reports.len());
-        for updates in reports {
+        let mut unknown = Vec::with_capacity(group.reports.len());
+        for updates in &group.reports {
             unknown.push(statuses(&mut tx, updates).await?);
+        }
+        for finish in &group.finishes {
+            outbox::finish(&mut tx, finish.notice_id, &finish.outcome, finish.now).await?;
         }
         tx.commit().await?;
         Ok((outcomes, unknown))

@@ -6,7 +6,7 @@ mod outbox;
 mod rollup;
 
 use super::batch::Job;
-use super::writer::Writer;
+use super::writer::{Finish, Writer};
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -37,7 +37,9 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        let writer = Writer::start(group::PgGroup(pool.clone()));
+        // One writer per box: concurrent groups of one box would lock the
+        // same notices in different orders and deadlock.
+        let writer = Writer::start([group::PgGroup(pool.clone())]);
         Ok(Self { pool, writer })
     }
 }
@@ -83,7 +85,13 @@ impl Store for PgStore {
         outcome: &AttemptOutcome,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        outbox::finish(&self.pool, notice_id, outcome, now).await
+        self.writer
+            .finish(Finish {
+                notice_id,
+                outcome: outcome.clone(),
+                now,
+            })
+            .await
     }
 
     async fn reserve_sends(

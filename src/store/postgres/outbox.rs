@@ -3,7 +3,7 @@
 use crate::domain::notice::NoticeKind;
 use crate::store::{AttemptOutcome, DueNotice, Rendered, StoreError, from_millis, millis};
 use jiff::{SignedDuration, Timestamp};
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgConnection, Postgres, Row, Transaction};
 
 pub(super) async fn claim(
     tx: &mut Transaction<'static, Postgres>,
@@ -67,7 +67,7 @@ pub(super) async fn claim(
 }
 
 pub(super) async fn finish(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     id: i64,
     outcome: &AttemptOutcome,
     now: Timestamp,
@@ -117,7 +117,7 @@ pub(super) async fn finish(
             "UPDATE notices SET status = 'queued', lease_until = NULL, attempts = GREATEST(attempts - 1, 0) WHERE id = $1",
         ),
     };
-    query.bind(id).execute(pool).await?;
+    query.bind(id).execute(connection).await?;
     Ok(())
 }
 

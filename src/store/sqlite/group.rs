@@ -2,8 +2,9 @@
 //! `BEGIN IMMEDIATE` transaction, with rows passed as JSON arrays.
 
 use super::WriteTurn;
+use super::outbox;
 use crate::store::batch::{self, FreeIds, Job, NoticeProgress, Plan, UserRecord};
-use crate::store::writer::{GroupOutcome, GroupWrite};
+use crate::store::writer::{Group, GroupOutcome, GroupWrite};
 use crate::store::{Ingested, StatusUpdate, StoreError, rows};
 use async_trait::async_trait;
 use sqlx::{Connection, SqliteConnection};
@@ -17,23 +18,22 @@ pub(super) struct SqliteGroup {
 
 #[async_trait]
 impl GroupWrite for SqliteGroup {
-    async fn write(
-        &mut self,
-        jobs: &[&Job],
-        reports: &[&[StatusUpdate]],
-    ) -> Result<GroupOutcome, StoreError> {
+    async fn write(&mut self, group: &Group<'_>) -> Result<GroupOutcome, StoreError> {
         // IMMEDIATE takes the write lock up front: a read-then-write
         // transaction that upgrades later fails with "database is locked".
         let _turn = self.write_turn.take().await;
         let mut tx = self.connection.begin_with("BEGIN IMMEDIATE").await?;
-        let outcomes = if jobs.is_empty() {
+        let outcomes = if group.jobs.is_empty() {
             vec![]
         } else {
-            ingest(&mut tx, jobs).await?
+            ingest(&mut tx, &group.jobs).await?
         };
-        let mut unknown = Vec::with_capacity(reports.len());
-        for updates in reports {
+        let mut unknown = Vec::with_capacity(group.reports.len());
+        for updates in &group.reports {
             unknown.push(statuses(&mut tx, updates).await?);
+        }
+        for finish in &group.finishes {
+            outbox::finish(&mut tx, finish.notice_id, &finish.outcome, finish.now).await?;
         }
         tx.commit().await?;
         Ok((outcomes, unknown))

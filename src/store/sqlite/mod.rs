@@ -5,7 +5,7 @@ mod log;
 mod outbox;
 
 use super::batch::Job;
-use super::writer::Writer;
+use super::writer::{Finish, Writer};
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -63,10 +63,11 @@ impl SqliteStore {
         MIGRATOR.run(&pool).await?;
         let connection = SqliteConnection::connect_with(&options).await?;
         let write_turn = WriteTurn::default();
-        let writer = Writer::start(group::SqliteGroup {
+        // One writer: SQLite writes one transaction at a time anyway.
+        let writer = Writer::start([group::SqliteGroup {
             connection,
             write_turn: write_turn.clone(),
-        });
+        }]);
         Ok(Self {
             pool,
             writer,
@@ -121,8 +122,13 @@ impl Store for SqliteStore {
         outcome: &AttemptOutcome,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn.take().await;
-        outbox::finish(&self.pool, notice_id, outcome, now).await
+        self.writer
+            .finish(Finish {
+                notice_id,
+                outcome: outcome.clone(),
+                now,
+            })
+            .await
     }
 
     async fn reserve_sends(

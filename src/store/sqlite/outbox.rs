@@ -3,7 +3,7 @@
 use crate::domain::notice::NoticeKind;
 use crate::store::{AttemptOutcome, DueNotice, Rendered, StoreError, from_millis, millis};
 use jiff::{SignedDuration, Timestamp};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
 pub(super) async fn claim(
     tx: &mut Transaction<'static, Sqlite>,
@@ -59,7 +59,7 @@ pub(super) async fn claim(
 }
 
 pub(super) async fn finish(
-    pool: &SqlitePool,
+    connection: &mut SqliteConnection,
     id: i64,
     outcome: &AttemptOutcome,
     now: Timestamp,
@@ -109,7 +109,7 @@ pub(super) async fn finish(
             "UPDATE notices SET status = 'queued', lease_until = NULL, attempts = MAX(attempts - 1, 0) WHERE id = $1",
         ),
     };
-    query.bind(id).execute(pool).await?;
+    query.bind(id).execute(connection).await?;
     Ok(())
 }
 
