@@ -1,7 +1,7 @@
 //! The notification log written out: JSON objects for the API and JSONL,
 //! and CSV that spreadsheets open safely (BOM for Arabic, formulas defused).
 
-use crate::store::LogEntry;
+use crate::store::LogRow;
 use csv::ByteRecord;
 use jiff::Timestamp;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -37,6 +37,10 @@ pub const COLUMNS: [&str; 25] = [
     "profile_name",
 ];
 
+/// Log rows per database read while exporting: one page is in memory at
+/// a time, so memory stays flat however long the log.
+pub const PAGE_ROWS: u32 = 10_000;
+
 /// Excel and LibreOffice read Arabic CSV as UTF-8 only with this mark.
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -64,8 +68,8 @@ impl<'a> From<&'a str> for Cell<'a> {
     }
 }
 
-impl<'a> From<&'a Option<String>> for Cell<'a> {
-    fn from(text: &'a Option<String>) -> Self {
+impl<'a> From<&'a Option<Cow<'_, str>>> for Cell<'a> {
+    fn from(text: &'a Option<Cow<'_, str>>) -> Self {
         text.as_deref().map_or(Cell::Empty, Cell::Text)
     }
 }
@@ -102,7 +106,7 @@ impl Serialize for Cell<'_> {
 /// A row's cells in [`COLUMNS`] order. `reveal` (the admin's choice) shows
 /// the clear phone or BSUID and the profile name; otherwise the pseudonym
 /// stands for the user.
-fn cells(e: &LogEntry, reveal: bool) -> [Cell<'_>; COLUMNS.len()] {
+fn cells<'a>(e: &'a LogRow<'_>, reveal: bool) -> [Cell<'a>; COLUMNS.len()] {
     let recipient = match (reveal, &e.wa_id, &e.bsuid) {
         (true, Some(phone), _) => phone,
         (true, None, Some(bsuid)) => bsuid,
@@ -111,14 +115,14 @@ fn cells(e: &LogEntry, reveal: bool) -> [Cell<'_>; COLUMNS.len()] {
     [
         e.id.into(),
         e.received_at.into(),
-        e.phone_number_id.as_str().into(),
-        recipient.as_str().into(),
+        e.phone_number_id.as_ref().into(),
+        recipient.as_ref().into(),
         (&e.country).into(),
-        e.locale.as_str().into(),
-        e.locale_source.as_str().into(),
-        e.inbound_message_id.as_str().into(),
-        e.inbound_type.as_str().into(),
-        e.decision.as_str().into(),
+        e.locale.as_ref().into(),
+        e.locale_source.as_ref().into(),
+        e.inbound_message_id.as_ref().into(),
+        e.inbound_type.as_ref().into(),
+        e.decision.as_ref().into(),
         (&e.notice_kind).into(),
         (&e.phase).into(),
         e.days_left.into(),
@@ -143,13 +147,13 @@ fn cells(e: &LogEntry, reveal: bool) -> [Cell<'_>; COLUMNS.len()] {
 
 /// One row as a JSON object, fields in [`COLUMNS`] order.
 pub struct LogRecord<'a> {
-    entry: &'a LogEntry,
+    row: &'a LogRow<'a>,
     reveal: bool,
 }
 
 impl<'a> LogRecord<'a> {
-    pub fn new(entry: &'a LogEntry, reveal: bool) -> Self {
-        Self { entry, reveal }
+    pub fn new(row: &'a LogRow<'a>, reveal: bool) -> Self {
+        Self { row, reveal }
     }
 }
 
@@ -157,7 +161,7 @@ impl Serialize for LogRecord<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let columns = columns(self.reveal);
         let mut map = serializer.serialize_map(Some(columns.len()))?;
-        for (column, cell) in columns.iter().zip(cells(self.entry, self.reveal)) {
+        for (column, cell) in columns.iter().zip(cells(self.row, self.reveal)) {
             map.serialize_entry(column, &cell)?;
         }
         map.end()
@@ -174,9 +178,9 @@ pub fn neutralize(cell: &str) -> Cow<'_, str> {
 
 /// Appends one row to `record`; `scratch` holds numbers and instants while
 /// they are written, so a row allocates nothing.
-fn push_row(record: &mut ByteRecord, scratch: &mut String, entry: &LogEntry, reveal: bool) {
+fn push_row(record: &mut ByteRecord, scratch: &mut String, row: &LogRow<'_>, reveal: bool) {
     record.clear();
-    for cell in cells(entry, reveal).iter().take(columns(reveal).len()) {
+    for cell in cells(row, reveal).iter().take(columns(reveal).len()) {
         scratch.clear();
         // Writing to a String cannot fail.
         let text = match cell {
@@ -197,8 +201,8 @@ fn push_row(record: &mut ByteRecord, scratch: &mut String, entry: &LogEntry, rev
 }
 
 /// CSV lines for a page of rows, with the BOM and header when `first`.
-pub fn csv_chunk(entries: &[LogEntry], reveal: bool, first: bool) -> Result<Vec<u8>, csv::Error> {
-    let mut out = Vec::with_capacity(entries.len() * 256 + 512);
+pub fn csv_chunk(rows: &[LogRow<'_>], reveal: bool, first: bool) -> Result<Vec<u8>, csv::Error> {
+    let mut out = Vec::with_capacity(rows.len() * 256 + 512);
     if first {
         out.extend_from_slice(UTF8_BOM);
     }
@@ -209,8 +213,8 @@ pub fn csv_chunk(entries: &[LogEntry], reveal: bool, first: bool) -> Result<Vec<
         }
         let mut record = ByteRecord::with_capacity(512, COLUMNS.len());
         let mut scratch = String::with_capacity(64);
-        for entry in entries {
-            push_row(&mut record, &mut scratch, entry, reveal);
+        for row in rows {
+            push_row(&mut record, &mut scratch, row, reveal);
             writer.write_byte_record(&record)?;
         }
         writer.flush()?;
@@ -219,10 +223,10 @@ pub fn csv_chunk(entries: &[LogEntry], reveal: bool, first: bool) -> Result<Vec<
 }
 
 /// JSON Lines for a page of rows.
-pub fn jsonl_chunk(entries: &[LogEntry], reveal: bool) -> Result<Vec<u8>, serde_json::Error> {
-    let mut out = Vec::with_capacity(entries.len() * 512);
-    for entry in entries {
-        serde_json::to_writer(&mut out, &LogRecord::new(entry, reveal))?;
+pub fn jsonl_chunk(rows: &[LogRow<'_>], reveal: bool) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::with_capacity(rows.len() * 512);
+    for row in rows {
+        serde_json::to_writer(&mut out, &LogRecord::new(row, reveal))?;
         out.push(b'\n');
     }
     Ok(out)
@@ -246,13 +250,13 @@ mod tests {
 
     #[test]
     fn the_csv_starts_with_a_bom_and_the_header() {
-        let entry = LogEntry {
+        let row = LogRow {
             id: 7,
             pseudonym: "u_1".into(),
             decision: "notified".into(),
-            ..LogEntry::default()
+            ..LogRow::default()
         };
-        let csv = csv_chunk(&[entry], false, true).unwrap();
+        let csv = csv_chunk(&[row], false, true).unwrap();
         assert!(csv.starts_with(UTF8_BOM));
         let text = String::from_utf8(csv[3..].to_vec()).unwrap();
         assert!(text.starts_with("id,received_at,phone_number_id,recipient,"));
@@ -260,9 +264,9 @@ mod tests {
         assert!(!text.contains("profile_name"));
     }
 
-    fn full_entry() -> LogEntry {
+    fn full_row() -> LogRow<'static> {
         let at = |s: &str| Some(s.parse::<Timestamp>().unwrap());
-        LogEntry {
+        LogRow {
             id: 42,
             received_at: at("2026-11-26T14:00:00.123Z"),
             phone_number_id: "100000000000001".into(),
@@ -296,14 +300,14 @@ mod tests {
 
     #[test]
     fn csv_cells_are_written_as_spreadsheets_expect() {
-        let csv = csv_chunk(&[full_entry()], true, false).unwrap();
+        let csv = csv_chunk(&[full_row()], true, false).unwrap();
         assert_eq!(
             String::from_utf8(csv).unwrap(),
             "42,2026-11-26T14:00:00.123Z,100000000000001,15551234567,US,en,text,wamid.X,'-text,notified,\
              notice,countdown,-1,\"v1, \"\"beta\"\"\",read,wamid.OUT,2,,'=1+1,2026-11-26T14:00:01Z,,\
              2026-11-26T14:00:02Z,3,,'@Mona\n"
         );
-        let hidden = csv_chunk(&[full_entry()], false, false).unwrap();
+        let hidden = csv_chunk(&[full_row()], false, false).unwrap();
         let hidden = String::from_utf8(hidden).unwrap();
         assert!(
             hidden
@@ -314,14 +318,14 @@ mod tests {
 
     #[test]
     fn json_rows_keep_the_column_order_and_nulls() {
-        let json = serde_json::to_string(&LogRecord::new(&full_entry(), false)).unwrap();
+        let json = serde_json::to_string(&LogRecord::new(&full_row(), false)).unwrap();
         assert!(
             json.starts_with(r#"{"id":42,"received_at":"2026-11-26T14:00:00.123Z","#),
             "{json}"
         );
         assert!(json.contains(r#""error_code":null,"#), "{json}");
         assert!(json.ends_with(r#""clicks":3,"linked_at":null}"#), "{json}");
-        let revealed = serde_json::to_value(LogRecord::new(&full_entry(), true)).unwrap();
+        let revealed = serde_json::to_value(LogRecord::new(&full_row(), true)).unwrap();
         assert_eq!(revealed["recipient"], "15551234567");
         assert_eq!(revealed["profile_name"], "@Mona");
         let keys: Vec<&str> = COLUMNS.to_vec();

@@ -1,12 +1,10 @@
 //! `sunset export`: the whole log, or a time range of it, as CSV or JSON
 //! Lines, read page by page so memory stays flat on millions of rows.
 
-use crate::export::{csv_chunk, jsonl_chunk};
+use crate::export::{PAGE_ROWS, csv_chunk, jsonl_chunk};
 use crate::store::{LogQuery, Store};
 use jiff::Timestamp;
 use std::io::Write;
-
-const PAGE: u32 = 5000;
 
 /// The output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -26,7 +24,7 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<u64> {
     let mut query = LogQuery {
-        limit: PAGE,
+        limit: PAGE_ROWS,
         since,
         until,
         ..LogQuery::default()
@@ -35,15 +33,16 @@ pub async fn run(
     let mut first = true;
     loop {
         let page = store.log_page(&query).await?;
+        let rows = page.rows()?;
         let bytes = match format {
-            Format::Csv => csv_chunk(&page, reveal, first)?,
-            Format::Jsonl => jsonl_chunk(&page, reveal)?,
+            Format::Csv => csv_chunk(&rows, reveal, first)?,
+            Format::Jsonl => jsonl_chunk(&rows, reveal)?,
         };
         out.write_all(&bytes)?;
         first = false;
-        written += page.len() as u64;
-        match page.last() {
-            Some(last) if page.len() == PAGE as usize => query.after_id = last.id,
+        written += rows.len() as u64;
+        match rows.last() {
+            Some(last) if rows.len() == PAGE_ROWS as usize => query.after_id = last.id,
             _ => break,
         }
     }

@@ -5,9 +5,9 @@ use super::auth::Access;
 use super::{ApiError, AppState};
 use crate::domain::decision::Decision;
 use crate::domain::notice::NoticeStatus;
-use crate::export::{LogRecord, csv_chunk};
+use crate::export::{LogRecord, PAGE_ROWS, csv_chunk};
 use crate::signing::{verify_link_token, verify_webhook};
-use crate::store::{Count, LogQuery};
+use crate::store::{Count, LogQuery, Store};
 use actix_web::{HttpRequest, HttpResponse, web};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -17,8 +17,6 @@ use std::sync::Arc;
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
-/// Rows per database read while streaming a CSV.
-const CSV_PAGE: u32 = 5000;
 
 #[derive(Deserialize)]
 pub struct LogParams {
@@ -100,10 +98,11 @@ pub async fn notifications(
     let reveal = access.may_reveal(params.reveal)?;
     let query = params.query()?;
     let page = state.store.log_page(&query).await?;
-    let next_cursor = (page.len() == query.limit as usize)
-        .then(|| page.last().map(|e| format!("{:x}", e.id)))
+    let rows = page.rows()?;
+    let next_cursor = (rows.len() == query.limit as usize)
+        .then(|| rows.last().map(|row| format!("{:x}", row.id)))
         .flatten();
-    let items = page.iter().map(|e| LogRecord::new(e, reveal)).collect();
+    let items = rows.iter().map(|row| LogRecord::new(row, reveal)).collect();
     Ok(HttpResponse::Ok().json(NotificationsPage { items, next_cursor }))
 }
 
@@ -116,26 +115,22 @@ pub async fn notifications_csv(
     let reveal = access.may_reveal(params.reveal)?;
     let mut query = params.query()?;
     // `limit` pages the JSON API; the CSV is the whole selection.
-    query.limit = CSV_PAGE;
+    query.limit = PAGE_ROWS;
     let store = Arc::clone(&state.store);
     let stream =
         futures_util::stream::unfold(Some((store, query, true)), move |cursor| async move {
             let (store, mut query, first) = cursor?;
-            let page = match store.log_page(&query).await {
-                Ok(page) => page,
-                Err(error) => return Some((Err(ApiError::Storage(error)), None)),
-            };
-            if page.is_empty() && !first {
-                return None;
+            match csv_page(store.as_ref(), &query, reveal, first).await {
+                Ok((bytes, _)) if bytes.is_empty() => None,
+                Ok((bytes, next)) => {
+                    let more = next.map(|after_id| {
+                        query.after_id = after_id;
+                        (store, query, false)
+                    });
+                    Some((Ok(bytes), more))
+                }
+                Err(error) => Some((Err(error), None)),
             }
-            let bytes =
-                csv_chunk(&page, reveal, first).map_err(|e| ApiError::BadRequest(e.to_string()));
-            let more = page.len() == query.limit as usize;
-            query.after_id = page.last().map_or(query.after_id, |e| e.id);
-            Some((
-                bytes.map(web::Bytes::from),
-                more.then_some((store, query, false)),
-            ))
         });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
@@ -144,6 +139,20 @@ pub async fn notifications_csv(
             "attachment; filename=\"sunset-notifications.csv\"",
         ))
         .streaming(stream))
+}
+
+/// One page of the CSV, and the cursor after it when more rows may follow.
+async fn csv_page(
+    store: &dyn Store,
+    query: &LogQuery,
+    reveal: bool,
+    first: bool,
+) -> Result<(web::Bytes, Option<i64>), ApiError> {
+    let page = store.log_page(query).await?;
+    let rows = page.rows()?;
+    let bytes = csv_chunk(&rows, reveal, first).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let full = rows.len() == query.limit as usize;
+    Ok((bytes.into(), rows.last().filter(|_| full).map(|row| row.id)))
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,5 @@
 //! The notification log as analysts read it: rows, filters, counts.
 
-use super::{StoreError, from_millis};
 use jiff::Timestamp;
 use sqlx::Row as _;
 
@@ -122,41 +121,3 @@ macro_rules! stored_row {
 
 stored_row!(sqlx::sqlite::SqliteRow);
 stored_row!(sqlx::postgres::PgRow);
-
-fn instant<R: StoredRow>(row: &R, column: &str) -> Result<Option<Timestamp>, StoreError> {
-    row.maybe_int(column)?.map(from_millis).transpose()
-}
-
-/// A log row as both stores return it from their shared SELECT.
-pub(crate) fn log_entry<R: StoredRow>(row: &R) -> Result<LogEntry, StoreError> {
-    Ok(LogEntry {
-        id: row.int("id")?,
-        received_at: instant(row, "received_at")?,
-        phone_number_id: row.text("phone_number_id")?,
-        pseudonym: row.text("pseudonym")?,
-        wa_id: row.maybe_text("wa_id")?,
-        bsuid: row.maybe_text("bsuid")?,
-        profile_name: row.maybe_text("profile_name")?,
-        country: row.maybe_text("country")?,
-        locale: row.text("locale")?,
-        locale_source: row.text("locale_source")?,
-        inbound_message_id: row.text("message_id")?,
-        inbound_type: row.text("inbound_type")?,
-        decision: row.text("decision")?,
-        notice_kind: row.maybe_text("kind")?,
-        phase: row.maybe_text("phase")?,
-        days_left: row.maybe_int("days_left")?,
-        template_version: row.maybe_text("template_version")?,
-        status: row.maybe_text("status")?,
-        body: row.maybe_text("body")?,
-        outbound_message_id: row.maybe_text("outbound_message_id")?,
-        attempts: row.maybe_int("attempts")?,
-        error_code: row.maybe_int("error_code")?,
-        error_title: row.maybe_text("error_title")?,
-        sent_at: instant(row, "sent_at")?,
-        delivered_at: instant(row, "delivered_at")?,
-        read_at: instant(row, "read_at")?,
-        clicks: row.int("clicks")?,
-        linked_at: instant(row, "linked_at")?,
-    })
-}

@@ -3,6 +3,7 @@
 
 mod batch;
 mod log;
+mod log_page;
 mod postgres;
 mod rows;
 mod shared;
@@ -11,6 +12,7 @@ mod stats;
 mod writer;
 
 pub use log::{Count, Funnel, LogEntry, LogQuery, Stats};
+pub use log_page::{LogPage, LogRow};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -230,7 +232,7 @@ pub trait Store: Send + Sync + 'static {
     /// The log row of one inbound message.
     async fn log_entry(&self, inbound_message_id: &str) -> Result<Option<LogEntry>, StoreError>;
     /// A page of the log in id order, after `query.after_id`.
-    async fn log_page(&self, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError>;
+    async fn log_page(&self, query: &LogQuery) -> Result<LogPage, StoreError>;
     /// Brings the rollups that [`Store::stats`] reads up to date with the
     /// changes written since the last fold; returns how many it moved.
     /// `stats` folds first; the service also folds every minute so that

@@ -1,29 +1,41 @@
 //! The queries both stores run with the same SQL, written once. Each
 //! backend instantiates them with its pool type, the statement that opens a
-//! write transaction, and how it spells "not opted out".
+//! write transaction, how it spells "not opted out", and how it gathers log
+//! rows into one JSON array (`{fields}` and `{direction}` filled in).
 
 /// Defines the shared query functions in the calling module.
 macro_rules! shared_queries {
-    (pool = $pool:ty, begin = $begin:literal, kept_opt_outs = $kept_opt_outs:literal) => {
-        use crate::store::log::log_entry;
+    (
+        pool = $pool:ty,
+        begin = $begin:literal,
+        kept_opt_outs = $kept_opt_outs:literal,
+        json_rows = $json_rows:literal
+    ) => {
+        use crate::store::log_page::LOG_ROW_FIELDS;
         use crate::store::stats::{STATS_SQL, StatsRange, stats_from_rows};
         use crate::store::{
-            LogEntry, LogQuery, PausedNumber, PublishedLocales, QueueStats, Stats, StoreError,
+            LogEntry, LogPage, LogQuery, PausedNumber, PublishedLocales, QueueStats, Stats, StoreError,
             from_millis, millis,
         };
         use jiff::{SignedDuration, Timestamp};
         use sqlx::Row;
 
-        /// The log's SELECT. Only a single entry carries the notice's text:
+        /// The log rows matching `filter`, the first `limit` by `sort_key`,
+        /// as one JSON page. Only a single entry carries the notice's text:
         /// pages and exports never show it, and it is the longest column.
-        fn log_select(with_body: bool) -> String {
+        fn log_rows_sql(with_body: bool, filter: &str, sort_key: &str, direction: &str, limit: &str) -> String {
             let body = if with_body { "n.body" } else { "NULL AS body" };
+            let rows = format!($json_rows, fields = LOG_ROW_FIELDS, direction = direction);
             format!(
-                "SELECT i.id, i.received_at, i.phone_number_id, u.pseudonym, u.wa_id, u.bsuid, u.profile_name,
-                    i.country, i.locale, i.locale_source, i.message_id, i.inbound_type, i.decision, n.kind, n.phase, n.days_left,
-                    n.template_version, n.status, {body}, n.outbound_message_id, n.attempts, n.error_code, n.error_title,
-                    n.sent_at, n.delivered_at, n.read_at, COALESCE(n.clicks, 0) AS clicks, u.linked_at
-                FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id"
+                "SELECT {rows} FROM (
+                    SELECT i.id, i.received_at, i.phone_number_id, u.pseudonym, u.wa_id, u.bsuid, u.profile_name,
+                        i.country, i.locale, i.locale_source, i.message_id, i.inbound_type, i.decision, n.kind, n.phase,
+                        n.days_left, n.template_version, n.status, {body}, n.outbound_message_id, n.attempts, n.error_code,
+                        n.error_title, n.sent_at, n.delivered_at, n.read_at, COALESCE(n.clicks, 0) AS clicks, u.linked_at,
+                        {sort_key} AS sort_key
+                    FROM inbound i JOIN users u ON u.id = i.user_id LEFT JOIN notices n ON n.inbound_id = i.id
+                    WHERE {filter} ORDER BY sort_key {direction} LIMIT {limit}
+                ) AS page"
             )
         }
 
@@ -31,23 +43,25 @@ macro_rules! shared_queries {
             pool: &$pool,
             message_id: &str,
         ) -> Result<Option<LogEntry>, StoreError> {
-            let sql = format!("{} WHERE i.message_id = $1", log_select(true));
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            let sql = log_rows_sql(true, "i.message_id = $1", "i.id", "ASC", "1");
+            let json = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(message_id)
-                .fetch_optional(pool)
+                .fetch_one(pool)
                 .await?;
-            row.as_ref().map(log_entry).transpose()
+            Ok(LogPage::new(json).entries()?.pop())
         }
 
-        pub(super) async fn page(pool: &$pool, q: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
-            let sql = format!(
-                "{} WHERE i.id > $1 AND ($2 IS NULL OR i.received_at >= $2) AND ($3 IS NULL OR i.received_at < $3)
+        pub(super) async fn page(pool: &$pool, q: &LogQuery) -> Result<LogPage, StoreError> {
+            let sql = log_rows_sql(
+                false,
+                "i.id > $1 AND ($2 IS NULL OR i.received_at >= $2) AND ($3 IS NULL OR i.received_at < $3)
                    AND ($4 IS NULL OR i.locale = $4) AND ($5 IS NULL OR i.country = $5)
-                   AND ($6 IS NULL OR i.decision = $6) AND ($7 IS NULL OR n.status = $7)
-                 ORDER BY i.id LIMIT $8",
-                log_select(false)
+                   AND ($6 IS NULL OR i.decision = $6) AND ($7 IS NULL OR n.status = $7)",
+                "i.id",
+                "ASC",
+                "$8",
             );
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            let json = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(q.after_id)
                 .bind(q.since.map(millis))
                 .bind(q.until.map(millis))
@@ -56,9 +70,9 @@ macro_rules! shared_queries {
                 .bind(&q.decision)
                 .bind(&q.status)
                 .bind(i64::from(q.limit))
-                .fetch_all(pool)
+                .fetch_one(pool)
                 .await?;
-            rows.iter().map(log_entry).collect()
+            Ok(LogPage::new(json))
         }
 
         pub(super) async fn stats(
@@ -78,15 +92,12 @@ macro_rules! shared_queries {
                 .bind(range.rows.1)
                 .fetch_all(pool)
                 .await?;
-            let failures_sql = format!(
-                "{} WHERE n.status = 'failed' ORDER BY n.id DESC LIMIT 10",
-                log_select(false)
-            );
-            let failures = sqlx::query(sqlx::AssertSqlSafe(failures_sql))
-                .fetch_all(pool)
+            let failures_sql = log_rows_sql(false, "n.status = 'failed'", "n.id", "DESC", "10");
+            let failures = sqlx::query_scalar(sqlx::AssertSqlSafe(failures_sql))
+                .fetch_one(pool)
                 .await?;
             Ok(Stats {
-                latest_failures: failures.iter().map(log_entry).collect::<Result<_, _>>()?,
+                latest_failures: LogPage::new(failures).entries()?,
                 ..stats_from_rows(&rows)?
             })
         }

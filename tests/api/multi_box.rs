@@ -61,6 +61,8 @@ async fn two_boxes_on_one_database_decide_and_send_every_message_once() {
             ..LogQuery::default()
         })
         .await
+        .unwrap()
+        .entries()
         .unwrap();
     assert_eq!(log.len(), MESSAGES, "one log row per distinct message");
     let ids: HashSet<_> = log.iter().map(|e| e.inbound_message_id.clone()).collect();

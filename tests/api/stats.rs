@@ -18,7 +18,7 @@ async fn rows(app: &TestApp, since: Option<Timestamp>, until: Option<Timestamp>)
         until,
         ..LogQuery::default()
     };
-    app.store.log_page(&query).await.unwrap()
+    app.store.log_page(&query).await.unwrap().entries().unwrap()
 }
 
 fn tally<'a>(keys: impl Iterator<Item = Option<&'a str>>) -> Value {

@@ -3,5 +3,7 @@
 crate::store::shared::shared_queries!(
     pool = sqlx::PgPool,
     begin = "BEGIN",
-    kept_opt_outs = "NOT opted_out"
+    kept_opt_outs = "NOT opted_out",
+    json_rows =
+        "COALESCE(json_agg(json_build_array({fields}) ORDER BY sort_key {direction})::text, '[]')"
 );

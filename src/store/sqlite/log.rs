@@ -5,5 +5,7 @@
 crate::store::shared::shared_queries!(
     pool = sqlx::SqlitePool,
     begin = "BEGIN IMMEDIATE",
-    kept_opt_outs = "opted_out = 0"
+    kept_opt_outs = "opted_out = 0",
+    json_rows =
+        "COALESCE(json_group_array(json_array({fields}) ORDER BY sort_key {direction}), '[]')"
 );

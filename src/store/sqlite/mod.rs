@@ -7,7 +7,7 @@ mod outbox;
 use super::batch::Job;
 use super::writer::{Finish, Writer};
 use super::{
-    AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogQuery, PausedNumber,
+    AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogPage, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
 };
 use crate::domain::message::InboundMessage;
@@ -163,7 +163,7 @@ impl Store for SqliteStore {
         log::entry(&self.pool, inbound_message_id).await
     }
 
-    async fn log_page(&self, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
+    async fn log_page(&self, query: &LogQuery) -> Result<LogPage, StoreError> {
         log::page(&self.pool, query).await
     }
 
