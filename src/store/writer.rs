@@ -38,6 +38,31 @@ pub(crate) trait GroupWrite: Send + 'static {
     async fn write(&mut self, group: &Group<'_>) -> Result<GroupOutcome, StoreError>;
 }
 
+/// Stores a group inside the open transaction `$tx` with the calling
+/// backend's `ingest`, `statuses` and `outbox::finish`, then commits it:
+/// the order of the work is the same on every backend.
+macro_rules! store_group {
+    ($tx:ident, $group:expr) => {{
+        let group = $group;
+        let outcomes = if group.jobs.is_empty() {
+            vec![]
+        } else {
+            ingest(&mut $tx, &group.jobs).await?
+        };
+        let mut unknown = Vec::with_capacity(group.reports.len());
+        for updates in &group.reports {
+            unknown.push(statuses(&mut $tx, updates).await?);
+        }
+        for finish in &group.finishes {
+            outbox::finish(&mut $tx, finish.notice_id, &finish.outcome, finish.now).await?;
+        }
+        $tx.commit().await?;
+        Ok((outcomes, unknown))
+    }};
+}
+
+pub(crate) use store_group;
+
 enum Request {
     Ingest {
         job: Job,

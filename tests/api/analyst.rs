@@ -232,18 +232,8 @@ async fn user_text_comes_out_of_the_csv_neutralized_with_a_bom() {
 #[tokio::test]
 async fn stats_count_by_day_and_the_funnel_reaches_clicks_and_links() {
     let app = seeded().await;
-    let sent = app.sent_messages().await;
-    let english = sent.iter().find(|m| m["to"] == "15551234567").unwrap();
-    let body = english["text"]["body"].as_str().unwrap();
-    let link = body
-        .lines()
-        .find(|l| l.contains("/l/"))
-        .unwrap()
-        .replace(PUBLIC_URL, &app.address);
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let link = smart_link_sent_to(&app, "15551234567").await;
+    let no_redirects = without_redirects();
     let iphone =
         "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
     let click = open_as(&no_redirects, &link, iphone).await;
@@ -290,12 +280,7 @@ async fn stats_count_by_day_and_the_funnel_reaches_clicks_and_links() {
     assert_eq!(linked.status(), 200);
     let forged = post_linked(&app, &linked_body, "x").await;
     assert_eq!(forged.status(), 401);
-    let stats: Value = app
-        .get_as(ANALYST_TOKEN, "/api/stats")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = analyst_stats(&app).await;
     assert_eq!(
         stats["funnel"],
         json!({ "inbound": 5, "notified": 4, "sent": 4, "delivered": 0, "read": 0, "clicked": 1, "linked": 1 })
@@ -324,10 +309,7 @@ async fn account_links_redirect_when_genuine_and_say_gone_when_not() {
         .find(|l| l.contains("/link/"))
         .unwrap()
         .replace(PUBLIC_URL, &app.address);
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirects = without_redirects();
     let ok = no_redirects.get(&link).send().await.unwrap();
     assert_eq!(ok.status(), 302);
     assert!(

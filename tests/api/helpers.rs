@@ -363,6 +363,33 @@ pub async fn body_sent_to(app: &TestApp, to: &str) -> String {
     message["text"]["body"].as_str().unwrap().to_owned()
 }
 
+/// The smart link (`/l/…`) in the latest notice sent to `to`, on this server.
+pub async fn smart_link_sent_to(app: &TestApp, to: &str) -> String {
+    body_sent_to(app, to)
+        .await
+        .lines()
+        .find(|l| l.contains("/l/"))
+        .unwrap_or_else(|| panic!("no smart link sent to {to}"))
+        .replace(PUBLIC_URL, &app.address)
+}
+
+/// A client that shows redirects instead of following them.
+pub fn without_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `/api/stats` as the analyst sees it.
+pub async fn analyst_stats(app: &TestApp) -> Value {
+    app.get_as(ANALYST_TOKEN, "/api/stats")
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A one-message text webhook from a phone number.
 pub fn text_message(from: &str, message_id: &str, body: &str) -> Value {
     json!({

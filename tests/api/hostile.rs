@@ -29,12 +29,7 @@ async fn a_thousand_messages_in_one_batch_are_all_decided() {
             "notified"
         );
     }
-    let stats: Value = app
-        .get_as(ANALYST_TOKEN, "/api/stats")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = analyst_stats(&app).await;
     assert_eq!(stats["funnel"]["inbound"], 1000);
 }
 

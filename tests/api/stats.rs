@@ -145,16 +145,8 @@ async fn stats_stay_a_recount_of_the_log_through_statuses_clicks_links_forget_an
     }
     assert_stats_are_a_recount(&app, "statuses").await;
 
-    let link = body_sent_to(&app, "15551234567")
-        .await
-        .lines()
-        .find(|l| l.contains("/l/"))
-        .unwrap()
-        .replace(PUBLIC_URL, &app.address);
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let link = smart_link_sent_to(&app, "15551234567").await;
+    let no_redirects = without_redirects();
     let phone = "Mozilla/5.0 (Linux; Android 15; Pixel 9)";
     for _ in 0..2 {
         assert_eq!(open_as(&no_redirects, &link, phone).await.status(), 302);
@@ -173,12 +165,7 @@ async fn stats_stay_a_recount_of_the_log_through_statuses_clicks_links_forget_an
 
     assert!(app.store.forget("US.FAKEBSUID0000000001").await.unwrap() > 0);
     assert_stats_are_a_recount(&app, "forget").await;
-    let stats: Value = app
-        .get_as(ANALYST_TOKEN, "/api/stats")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let stats = analyst_stats(&app).await;
     assert_eq!(
         stats["funnel"]["linked"], 0,
         "the linked user was forgotten"

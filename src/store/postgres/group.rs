@@ -5,7 +5,7 @@
 
 use super::outbox;
 use crate::store::batch::{self, FreeIds, Job, NoticeProgress, Plan, UserRecord};
-use crate::store::writer::{Group, GroupOutcome, GroupWrite};
+use crate::store::writer::{Group, GroupOutcome, GroupWrite, store_group};
 use crate::store::{StatusUpdate, StoreError, rows};
 use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool};
@@ -21,20 +21,7 @@ impl GroupWrite for PgGroup {
             create_senders(&self.0, &group.jobs).await?;
         }
         let mut tx = self.0.begin().await?;
-        let outcomes = if group.jobs.is_empty() {
-            vec![]
-        } else {
-            ingest(&mut tx, &group.jobs).await?
-        };
-        let mut unknown = Vec::with_capacity(group.reports.len());
-        for updates in &group.reports {
-            unknown.push(statuses(&mut tx, updates).await?);
-        }
-        for finish in &group.finishes {
-            outbox::finish(&mut tx, finish.notice_id, &finish.outcome, finish.now).await?;
-        }
-        tx.commit().await?;
-        Ok((outcomes, unknown))
+        store_group!(tx, group)
     }
 }
 

@@ -4,7 +4,7 @@
 use super::WriteTurn;
 use super::outbox;
 use crate::store::batch::{self, FreeIds, Job, NoticeProgress, Plan, UserRecord};
-use crate::store::writer::{Group, GroupOutcome, GroupWrite};
+use crate::store::writer::{Group, GroupOutcome, GroupWrite, store_group};
 use crate::store::{Ingested, StatusUpdate, StoreError, rows};
 use async_trait::async_trait;
 use sqlx::{Connection, SqliteConnection};
@@ -23,20 +23,7 @@ impl GroupWrite for SqliteGroup {
         // transaction that upgrades later fails with "database is locked".
         let _turn = self.write_turn.take().await;
         let mut tx = self.connection.begin_with("BEGIN IMMEDIATE").await?;
-        let outcomes = if group.jobs.is_empty() {
-            vec![]
-        } else {
-            ingest(&mut tx, &group.jobs).await?
-        };
-        let mut unknown = Vec::with_capacity(group.reports.len());
-        for updates in &group.reports {
-            unknown.push(statuses(&mut tx, updates).await?);
-        }
-        for finish in &group.finishes {
-            outbox::finish(&mut tx, finish.notice_id, &finish.outcome, finish.now).await?;
-        }
-        tx.commit().await?;
-        Ok((outcomes, unknown))
+        store_group!(tx, group)
     }
 }
 
