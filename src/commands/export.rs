@@ -23,7 +23,7 @@ pub async fn run(
     reveal: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<u64> {
-    let mut query = LogQuery {
+    let query = LogQuery {
         limit: PAGE_ROWS,
         since,
         until,
@@ -31,19 +31,38 @@ pub async fn run(
     };
     let mut written = 0;
     let mut first = true;
+    let mut page = store.log_page(&query).await?;
     loop {
-        let page = store.log_page(&query).await?;
         let rows = page.rows()?;
-        let bytes = match format {
-            Format::Csv => csv_chunk(&rows, reveal, first)?,
-            Format::Jsonl => jsonl_chunk(&rows, reveal)?,
+        // While this page is written out, the database reads the next.
+        let next = match rows.last() {
+            Some(last) if rows.len() == PAGE_ROWS as usize => Some(LogQuery {
+                after_id: last.id,
+                ..query.clone()
+            }),
+            _ => None,
         };
-        out.write_all(&bytes)?;
+        let fetch = async {
+            match &next {
+                Some(next) => store.log_page(next).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let write = async {
+            let bytes = match format {
+                Format::Csv => csv_chunk(&rows, reveal, first)?,
+                Format::Jsonl => jsonl_chunk(&rows, reveal)?,
+            };
+            out.write_all(&bytes)?;
+            anyhow::Ok(())
+        };
+        let (fetched, wrote) = tokio::join!(fetch, write);
+        wrote?;
         first = false;
         written += rows.len() as u64;
-        match rows.last() {
-            Some(last) if rows.len() == PAGE_ROWS as usize => query.after_id = last.id,
-            _ => break,
+        match fetched? {
+            Some(fetched) => page = fetched,
+            None => break,
         }
     }
     out.flush()?;
