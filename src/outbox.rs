@@ -29,7 +29,7 @@ const BATCH: u32 = 64;
 /// Notices one box holds at once, waiting for their send slot or being
 /// sent: enough for a quarter of a second at 1,000 a second, so that the
 /// next claim is made long before the slots run out.
-pub const MAX_IN_FLIGHT: usize = 256;
+pub const MAX_HELD: usize = 256;
 /// The running sender claims again once this many places are free.
 const CLAIM_AT: usize = 32;
 /// The window `messages_per_second` holds in, a little wider than a second
@@ -119,25 +119,25 @@ impl Outbox {
         let due = self.claim(now, BATCH).await?;
         let count = due.len();
         futures_util::stream::iter(due)
-            .for_each_concurrent(MAX_IN_FLIGHT, |(notice, slot)| {
+            .for_each_concurrent(MAX_HELD, |(notice, slot)| {
                 self.attempt_logged(notice, slot, now)
             })
             .await;
         Ok(count)
     }
 
-    /// Claims while there is work, keeping up to [`MAX_IN_FLIGHT`] notices
+    /// Claims while there is work, keeping up to [`MAX_HELD`] notices
     /// going so that the send slots follow each other without gaps; then
     /// waits for a wake-up or a short tick (retries fall due by time).
     /// Once `stop` turns true it claims no more and waits for the notices
     /// it holds to be sent and recorded.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
-        let places = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let places = Arc::new(Semaphore::new(MAX_HELD));
         let mut attempts = JoinSet::new();
         while !*stop.borrow() {
             while attempts.try_join_next().is_some() {}
             let free = places.available_permits();
-            if free >= CLAIM_AT.min(MAX_IN_FLIGHT) || attempts.is_empty() {
+            if free >= CLAIM_AT.min(MAX_HELD) || attempts.is_empty() {
                 let now = Timestamp::now();
                 let limit = u32::try_from(free).unwrap_or(BATCH);
                 match self.claim(now, limit).await {
