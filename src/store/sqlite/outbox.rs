@@ -1,7 +1,7 @@
 //! The outbox side of the SQLite store: claims and attempts.
 
 use crate::domain::notice::NoticeKind;
-use crate::store::{AttemptOutcome, DueNotice, Rendered, StoreError, from_millis, millis};
+use crate::store::{AttemptOutcome, DueNotice, Rendered, StoreError, from_millis, millis, rows};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
@@ -31,15 +31,9 @@ pub(super) async fn claim(
     .bind(i64::try_from(pair_spacing.as_millis()).unwrap_or(i64::MAX))
     .fetch_all(&mut **tx)
     .await?;
-    let lease_until = millis(now + lease);
     let mut claimed = Vec::with_capacity(rows.len());
-    for row in rows {
+    for row in &rows {
         let id: i64 = row.try_get("id")?;
-        sqlx::query("UPDATE notices SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id = $2")
-            .bind(lease_until)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
         let kind: String = row.try_get("kind")?;
         claimed.push(DueNotice {
             id,
@@ -55,6 +49,19 @@ pub(super) async fn claim(
             attempts: row.try_get::<i64, _>("attempts")? + 1,
         });
     }
+    if claimed.is_empty() {
+        return Ok(claimed);
+    }
+    // One statement for the whole batch, inside the write lock.
+    let ids: Vec<i64> = claimed.iter().map(|notice| notice.id).collect();
+    sqlx::query(
+        "UPDATE notices SET status = 'sending', lease_until = $1, attempts = attempts + 1
+         WHERE id IN (SELECT value FROM json_each($2))",
+    )
+    .bind(millis(now + lease))
+    .bind(rows::json(&ids))
+    .execute(&mut **tx)
+    .await?;
     Ok(claimed)
 }
 
