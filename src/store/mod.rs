@@ -96,6 +96,27 @@ pub struct DueNotice {
     pub attempts: i64,
 }
 
+impl DueNotice {
+    /// A claimed notice as either store's claim query returns it.
+    pub(crate) fn from_row(row: &impl log::StoredRow) -> Result<Self, StoreError> {
+        let id = row.int("id")?;
+        let kind = row.text("kind")?;
+        Ok(Self {
+            id,
+            phone_number_id: row.text("phone_number_id")?,
+            kind: NoticeKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("notice {id}: kind {kind}")))?,
+            locale: row.text("locale")?,
+            wa_id: row.maybe_text("wa_id")?,
+            bsuid: row.maybe_text("bsuid")?,
+            pseudonym: row.text("pseudonym")?,
+            country: row.maybe_text("country")?,
+            last_message_at: from_millis(row.int("last_message_at")?)?,
+            attempts: row.int("attempts")? + 1,
+        })
+    }
+}
+
 /// The text that was (or would have been) sent, and what it said.
 #[derive(Clone, Debug)]
 pub struct Rendered {

@@ -1,9 +1,8 @@
 //! The outbox side of the PostgreSQL store: claims, attempts, delivery reports.
 
-use crate::domain::notice::NoticeKind;
-use crate::store::{AttemptOutcome, DueNotice, Rendered, StoreError, from_millis, millis};
+use crate::store::{AttemptOutcome, DueNotice, Rendered, StoreError, millis};
 use jiff::{SignedDuration, Timestamp};
-use sqlx::{PgConnection, Postgres, Row, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 
 pub(super) async fn claim(
     tx: &mut Transaction<'static, Postgres>,
@@ -35,24 +34,10 @@ pub(super) async fn claim(
     .bind(i64::try_from(pair_spacing.as_millis()).unwrap_or(i64::MAX))
     .fetch_all(&mut **tx)
     .await?;
-    let mut claimed = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let id: i64 = row.try_get("id")?;
-        let kind: String = row.try_get("kind")?;
-        claimed.push(DueNotice {
-            id,
-            phone_number_id: row.try_get("phone_number_id")?,
-            kind: NoticeKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("notice {id}: kind {kind}")))?,
-            locale: row.try_get("locale")?,
-            wa_id: row.try_get("wa_id")?,
-            bsuid: row.try_get("bsuid")?,
-            pseudonym: row.try_get("pseudonym")?,
-            country: row.try_get("country")?,
-            last_message_at: from_millis(row.try_get("last_message_at")?)?,
-            attempts: row.try_get::<i64, _>("attempts")? + 1,
-        });
-    }
+    let claimed = rows
+        .iter()
+        .map(DueNotice::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     if claimed.is_empty() {
         return Ok(claimed);
     }
