@@ -290,3 +290,78 @@ macro_rules! shared_queries {
 }
 
 pub(crate) use shared_queries;
+
+/// Defines `finish`, which records how a send attempt ended, in the calling
+/// module: the same statements on both backends, run on the group writer's
+/// connection.
+macro_rules! shared_finish {
+    (connection = $connection:ty, db = $db:ty, arguments = $arguments:ty) => {
+        pub(super) async fn finish(
+            connection: &mut $connection,
+            id: i64,
+            outcome: &crate::store::AttemptOutcome,
+            now: jiff::Timestamp,
+        ) -> Result<(), crate::store::StoreError> {
+            use crate::store::{AttemptOutcome, millis};
+            let now = millis(now);
+            let query = match outcome {
+                // A delivery report may have overtaken the Graph API's answer (it
+                // carries our id in biz_opaque_callback_data): never move back.
+                AttemptOutcome::Sent { outbound_message_id, rendered } => with_rendered(
+                    sqlx::query(
+                        "UPDATE notices SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+                                outbound_message_id = $1, sent_at = $2, lease_until = NULL, error_code = NULL,
+                                error_title = NULL, body = $3, phase = $4, days_left = $5, template_version = $6
+                         WHERE id = $7",
+                    )
+                    .bind(outbound_message_id)
+                    .bind(now),
+                    Some(rendered),
+                ),
+                AttemptOutcome::DryRun { rendered } => with_rendered(
+                    sqlx::query(
+                        "UPDATE notices SET status = 'dry_run', sent_at = $1, lease_until = NULL,
+                                body = $2, phase = $3, days_left = $4, template_version = $5 WHERE id = $6",
+                    )
+                    .bind(now),
+                    Some(rendered),
+                ),
+                AttemptOutcome::Retry { at, error } => sqlx::query(
+                    "UPDATE notices SET status = 'queued', due_at = $1, lease_until = NULL,
+                            error_code = $2, error_title = $3 WHERE id = $4",
+                )
+                .bind(millis(*at))
+                .bind(error.as_ref().map(|e| e.code))
+                .bind(error.as_ref().map(|e| e.title.clone())),
+                AttemptOutcome::Failed { error, rendered } => with_rendered(
+                    sqlx::query(
+                        "UPDATE notices SET status = 'failed', lease_until = NULL, error_code = $1, error_title = $2,
+                                body = COALESCE($3, body), phase = COALESCE($4, phase), days_left = COALESCE($5, days_left),
+                                template_version = COALESCE($6, template_version) WHERE id = $7",
+                    )
+                    .bind(error.code)
+                    .bind(error.title.clone()),
+                    rendered.as_ref(),
+                ),
+                AttemptOutcome::Expired => sqlx::query("UPDATE notices SET status = 'expired', lease_until = NULL WHERE id = $1"),
+                AttemptOutcome::Requeue => sqlx::query(
+                    "UPDATE notices SET status = 'queued', lease_until = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = $1",
+                ),
+            };
+            query.bind(id).execute(connection).await?;
+            Ok(())
+        }
+
+        type BackendQuery<'q> = sqlx::query::Query<'q, $db, $arguments>;
+
+        fn with_rendered<'q>(query: BackendQuery<'q>, rendered: Option<&crate::store::Rendered>) -> BackendQuery<'q> {
+            query
+                .bind(rendered.map(|r| r.text.clone()))
+                .bind(rendered.map(|r| r.phase.as_str()))
+                .bind(rendered.map(|r| r.days_left))
+                .bind(rendered.map(|r| r.template_version.clone()))
+        }
+    };
+}
+
+pub(crate) use shared_finish;

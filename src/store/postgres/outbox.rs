@@ -1,8 +1,8 @@
-//! The outbox side of the PostgreSQL store: claims, attempts, delivery reports.
+//! The outbox side of the PostgreSQL store: claims and attempts.
 
-use crate::store::{AttemptOutcome, DueNotice, Rendered, StoreError, millis};
+use crate::store::{DueNotice, StoreError, millis};
 use jiff::{SignedDuration, Timestamp};
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
 pub(super) async fn claim(
     tx: &mut Transaction<'static, Postgres>,
@@ -51,67 +51,8 @@ pub(super) async fn claim(
     Ok(claimed)
 }
 
-pub(super) async fn finish(
-    connection: &mut PgConnection,
-    id: i64,
-    outcome: &AttemptOutcome,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let now = millis(now);
-    let query = match outcome {
-        // A delivery report may have overtaken the Graph API's answer (it
-        // carries our id in biz_opaque_callback_data): never move back.
-        AttemptOutcome::Sent { outbound_message_id, rendered } => with_rendered(
-            sqlx::query(
-                "UPDATE notices SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
-                        outbound_message_id = $1, sent_at = $2, lease_until = NULL, error_code = NULL,
-                        error_title = NULL, body = $3, phase = $4, days_left = $5, template_version = $6
-                 WHERE id = $7",
-            )
-            .bind(outbound_message_id)
-            .bind(now),
-            Some(rendered),
-        ),
-        AttemptOutcome::DryRun { rendered } => with_rendered(
-            sqlx::query(
-                "UPDATE notices SET status = 'dry_run', sent_at = $1, lease_until = NULL,
-                        body = $2, phase = $3, days_left = $4, template_version = $5 WHERE id = $6",
-            )
-            .bind(now),
-            Some(rendered),
-        ),
-        AttemptOutcome::Retry { at, error } => sqlx::query(
-            "UPDATE notices SET status = 'queued', due_at = $1, lease_until = NULL,
-                    error_code = $2, error_title = $3 WHERE id = $4",
-        )
-        .bind(millis(*at))
-        .bind(error.as_ref().map(|e| e.code))
-        .bind(error.as_ref().map(|e| e.title.clone())),
-        AttemptOutcome::Failed { error, rendered } => with_rendered(
-            sqlx::query(
-                "UPDATE notices SET status = 'failed', lease_until = NULL, error_code = $1, error_title = $2,
-                        body = COALESCE($3, body), phase = COALESCE($4, phase), days_left = COALESCE($5, days_left),
-                        template_version = COALESCE($6, template_version) WHERE id = $7",
-            )
-            .bind(error.code)
-            .bind(error.title.clone()),
-            rendered.as_ref(),
-        ),
-        AttemptOutcome::Expired => sqlx::query("UPDATE notices SET status = 'expired', lease_until = NULL WHERE id = $1"),
-        AttemptOutcome::Requeue => sqlx::query(
-            "UPDATE notices SET status = 'queued', lease_until = NULL, attempts = GREATEST(attempts - 1, 0) WHERE id = $1",
-        ),
-    };
-    query.bind(id).execute(connection).await?;
-    Ok(())
-}
-
-type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
-
-fn with_rendered<'q>(query: PgQuery<'q>, rendered: Option<&Rendered>) -> PgQuery<'q> {
-    query
-        .bind(rendered.map(|r| r.text.clone()))
-        .bind(rendered.map(|r| r.phase.as_str()))
-        .bind(rendered.map(|r| r.days_left))
-        .bind(rendered.map(|r| r.template_version.clone()))
-}
+crate::store::shared::shared_finish!(
+    connection = sqlx::PgConnection,
+    db = sqlx::Postgres,
+    arguments = sqlx::postgres::PgArguments
+);
