@@ -11,12 +11,10 @@ use crate::domain::decision::{
 use crate::domain::keywords::Keyword;
 use crate::domain::locale::{LocaleChooser, LocaleSource};
 use crate::domain::message::{InboundMessage, MessageKind};
-use crate::domain::notice::{NoticeKind, NoticeStatus};
+use crate::domain::notice::NoticeKind;
 use crate::signing::pseudonym;
 use crate::store::log::StoredRow;
-use crate::store::{
-    IngestContext, Ingested, StatusUpdate, StoreError, flood_window, from_millis, millis,
-};
+use crate::store::{IngestContext, Ingested, StoreError, flood_window, from_millis, millis};
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -498,108 +496,11 @@ fn resolve_user(
     }
     Ok(slot)
 }
-
-/// A notice as delivery reports move it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct NoticeProgress {
-    pub id: i64,
-    pub status: NoticeStatus,
-    pub outbound_message_id: Option<String>,
-    pub sent_at: Option<i64>,
-    pub delivered_at: Option<i64>,
-    pub read_at: Option<i64>,
-    pub error_code: Option<i64>,
-    pub error_title: Option<String>,
-}
-
-impl NoticeProgress {
-    /// A notice row as either store returns it.
-    pub fn from_row(row: &impl StoredRow) -> Result<Self, StoreError> {
-        let id = row.int("id")?;
-        let status = row.text("status")?;
-        Ok(Self {
-            id,
-            status: NoticeStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("notice {id}: status {status}")))?,
-            outbound_message_id: row.maybe_text("outbound_message_id")?,
-            sent_at: row.maybe_int("sent_at")?,
-            delivered_at: row.maybe_int("delivered_at")?,
-            read_at: row.maybe_int("read_at")?,
-            error_code: row.maybe_int("error_code")?,
-            error_title: row.maybe_text("error_title")?,
-        })
-    }
-}
-
-/// Applies delivery reports in order to the notices they name. Returns the
-/// notices that changed and how many reports named no notice of ours.
-pub(crate) fn apply_reports(
-    updates: &[StatusUpdate],
-    loaded: Vec<NoticeProgress>,
-) -> (Vec<NoticeProgress>, usize) {
-    let mut notices = loaded;
-    let mut changed = vec![false; notices.len()];
-    let mut by_outbound: HashMap<String, usize> = HashMap::new();
-    let mut by_id: HashMap<i64, usize> = HashMap::new();
-    for (slot, notice) in notices.iter().enumerate() {
-        by_id.insert(notice.id, slot);
-        if let Some(outbound) = &notice.outbound_message_id {
-            by_outbound.insert(outbound.clone(), slot);
-        }
-    }
-    let mut unknown = 0;
-    for update in updates {
-        // Match by Meta's id; before our record of it lands, by the notice
-        // id echoed in biz_opaque_callback_data.
-        let slot = by_outbound
-            .get(&update.outbound_message_id)
-            .copied()
-            .or_else(|| {
-                update
-                    .notice_id
-                    .and_then(|id| by_id.get(&id).copied())
-                    .filter(|&slot| notices[slot].outbound_message_id.is_none())
-            });
-        let Some(slot) = slot else {
-            unknown += 1;
-            continue;
-        };
-        let notice = &mut notices[slot];
-        if !notice.status.may_become(update.status) {
-            continue;
-        }
-        let at = millis(update.at);
-        notice.status = update.status;
-        if notice.outbound_message_id.is_none() {
-            notice.outbound_message_id = Some(update.outbound_message_id.clone());
-            by_outbound.insert(update.outbound_message_id.clone(), slot);
-        }
-        notice.sent_at.get_or_insert(at);
-        match update.status {
-            NoticeStatus::Delivered => notice.delivered_at = Some(at),
-            NoticeStatus::Read => notice.read_at = Some(at),
-            _ => {}
-        }
-        if let Some(error) = &update.error {
-            notice.error_code = Some(error.code);
-            notice.error_title = Some(error.title.clone());
-        }
-        changed[slot] = true;
-    }
-    let changed = notices
-        .into_iter()
-        .zip(changed)
-        .filter_map(|(notice, changed)| changed.then_some(notice))
-        .collect();
-    (changed, unknown)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ids::{Bsuid, UserRef, WaId};
     use crate::domain::message::IdentityChange;
-    use crate::store::ErrorInfo;
     use jiff::SignedDuration;
 
     const NOW: i64 = 1_790_000_000_000;
@@ -740,57 +641,5 @@ mod tests {
             [Some("201009999999"), Some("201001234567")],
             "a number held by another record is not taken"
         );
-    }
-
-    fn progress(id: i64, status: NoticeStatus) -> NoticeProgress {
-        NoticeProgress {
-            id,
-            status,
-            outbound_message_id: None,
-            sent_at: None,
-            delivered_at: None,
-            read_at: None,
-            error_code: None,
-            error_title: None,
-        }
-    }
-
-    fn report(
-        outbound: &str,
-        notice_id: Option<i64>,
-        status: NoticeStatus,
-        at: i64,
-    ) -> StatusUpdate {
-        StatusUpdate {
-            outbound_message_id: outbound.into(),
-            notice_id,
-            status,
-            at: Timestamp::from_millisecond(at).unwrap(),
-            error: (status == NoticeStatus::Failed).then(|| ErrorInfo {
-                code: 131047,
-                title: "Re-engagement message".into(),
-            }),
-        }
-    }
-
-    #[test]
-    fn reports_move_notices_forward_only_and_count_strangers() {
-        let updates = [
-            report("wamid.out", Some(1), NoticeStatus::Read, NOW + 2),
-            report("wamid.out", None, NoticeStatus::Delivered, NOW + 1),
-            report("wamid.unknown", Some(99), NoticeStatus::Delivered, NOW),
-        ];
-        let (changed, unknown) = apply_reports(&updates, vec![progress(1, NoticeStatus::Sending)]);
-        assert_eq!(unknown, 1);
-        assert_eq!(changed.len(), 1);
-        let notice = &changed[0];
-        assert_eq!(
-            notice.status,
-            NoticeStatus::Read,
-            "a late delivered never undoes read"
-        );
-        assert_eq!(notice.outbound_message_id.as_deref(), Some("wamid.out"));
-        assert_eq!(notice.read_at, Some(NOW + 2));
-        assert_eq!(notice.sent_at, Some(NOW + 2));
     }
 }

@@ -5,6 +5,7 @@ mod batch;
 mod log;
 mod log_page;
 mod postgres;
+mod progress;
 mod rows;
 mod shared;
 mod sqlite;
@@ -118,7 +119,7 @@ impl DueNotice {
 }
 
 /// The text that was (or would have been) sent, and what it said.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rendered {
     pub text: String,
     pub phase: Phase,

@@ -4,8 +4,9 @@
 //! is the column order the statements in `sqlite/group.rs` and
 //! `postgres/group.rs` read.
 
-use crate::store::batch::{InboundRow, Job, NoticeProgress, NoticeRow, UserRecord};
+use crate::store::batch::{InboundRow, Job, NoticeRow, UserRecord};
 use crate::store::millis;
+use crate::store::progress::NoticeProgress;
 use serde::Serialize;
 use serde::ser::{SerializeTuple, Serializer};
 
@@ -92,25 +93,37 @@ pub(crate) fn notices(rows: &[NoticeRow]) -> String {
     json(&rows)
 }
 
-/// id, status, outbound_message_id, sent_at, delivered_at, read_at,
-/// error_code, error_title.
+/// id, status, due_at, lease_until, attempts, outbound_message_id,
+/// sent_at, delivered_at, read_at, error_code, error_title, then the
+/// rendering or nulls: body, phase, days_left, template_version.
 pub(crate) fn progress(rows: &[NoticeProgress]) -> String {
-    let rows: Vec<_> = rows
-        .iter()
-        .map(|n| {
-            (
-                n.id,
-                n.status.as_str(),
-                &n.outbound_message_id,
-                n.sent_at,
-                n.delivered_at,
-                n.read_at,
-                n.error_code,
-                &n.error_title,
-            )
-        })
-        .collect();
-    json(&rows)
+    json(&rows.iter().map(ProgressColumns).collect::<Vec<_>>())
+}
+
+struct ProgressColumns<'a>(&'a NoticeProgress);
+
+impl Serialize for ProgressColumns<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        let rendered = n.rendered.as_ref();
+        let mut row = serializer.serialize_tuple(15)?;
+        row.serialize_element(&n.id)?;
+        row.serialize_element(n.status.as_str())?;
+        row.serialize_element(&n.due_at)?;
+        row.serialize_element(&n.lease_until)?;
+        row.serialize_element(&n.attempts)?;
+        row.serialize_element(&n.outbound_message_id)?;
+        row.serialize_element(&n.sent_at)?;
+        row.serialize_element(&n.delivered_at)?;
+        row.serialize_element(&n.read_at)?;
+        row.serialize_element(&n.error_code)?;
+        row.serialize_element(&n.error_title)?;
+        row.serialize_element(&rendered.map(|r| &r.text))?;
+        row.serialize_element(&rendered.map(|r| r.phase.as_str()))?;
+        row.serialize_element(&rendered.map(|r| r.days_left))?;
+        row.serialize_element(&rendered.map(|r| &r.template_version))?;
+        row.end()
+    }
 }
 
 /// The senders of a group as new user records would hold them:

@@ -5,9 +5,9 @@
 //! "200 means stored" holds for each of them.
 
 use crate::store::batch::Job;
-use crate::store::{AttemptOutcome, Ingested, StatusUpdate, StoreError};
+pub(crate) use crate::store::progress::Finish;
+use crate::store::{Ingested, StatusUpdate, StoreError};
 use async_trait::async_trait;
-use jiff::Timestamp;
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -17,13 +17,6 @@ const GROUP_LIMIT: usize = 2_000;
 /// What one transaction produced: outcomes per job, unknown reports per
 /// batch of reports.
 pub(crate) type GroupOutcome = (Vec<Vec<Ingested>>, Vec<usize>);
-
-/// How one send attempt of a notice ended, to record.
-pub(crate) struct Finish {
-    pub notice_id: i64,
-    pub outcome: AttemptOutcome,
-    pub now: Timestamp,
-}
 
 /// What one transaction stores.
 pub(crate) struct Group<'a> {
@@ -39,7 +32,7 @@ pub(crate) trait GroupWrite: Send + 'static {
 }
 
 /// Stores a group inside the open transaction `$tx` with the calling
-/// backend's `ingest`, `statuses` and `outbox::finish`, then commits it:
+/// backend's `ingest` and `progress`, then commits it:
 /// the order of the work is the same on every backend.
 macro_rules! store_group {
     ($tx:ident, $group:expr) => {{
@@ -49,13 +42,11 @@ macro_rules! store_group {
         } else {
             ingest(&mut $tx, &group.jobs).await?
         };
-        let mut unknown = Vec::with_capacity(group.reports.len());
-        for updates in &group.reports {
-            unknown.push(statuses(&mut $tx, updates).await?);
-        }
-        for finish in &group.finishes {
-            outbox::finish(&mut $tx, finish.notice_id, &finish.outcome, finish.now).await?;
-        }
+        let unknown = if group.reports.is_empty() && group.finishes.is_empty() {
+            vec![]
+        } else {
+            progress(&mut $tx, &group.reports, &group.finishes).await?
+        };
         $tx.commit().await?;
         Ok((outcomes, unknown))
     }};

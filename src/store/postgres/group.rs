@@ -3,8 +3,8 @@
 //! group's users are then locked in id order, so a second box deciding a
 //! message from the same person waits, then sees what this one stored.
 
-use super::outbox;
-use crate::store::batch::{self, FreeIds, Job, NoticeProgress, Plan, UserRecord};
+use crate::store::batch::{self, FreeIds, Job, Plan, UserRecord};
+use crate::store::progress::{self, Finish, NoticeProgress, PROGRESS_COLUMNS};
 use crate::store::writer::{Group, GroupOutcome, GroupWrite, store_group};
 use crate::store::{StatusUpdate, StoreError, rows};
 use async_trait::async_trait;
@@ -147,21 +147,19 @@ async fn ingest(
     Ok(outcomes)
 }
 
-async fn statuses(tx: &mut PgConnection, updates: &[StatusUpdate]) -> Result<usize, StoreError> {
-    let outbound: Vec<&str> = updates
-        .iter()
-        .map(|u| u.outbound_message_id.as_str())
-        .collect();
-    let ids: Vec<i64> = updates.iter().filter_map(|u| u.notice_id).collect();
-    // FOR UPDATE: reports for one notice may reach two boxes at once, and
-    // the status read here must still hold when it is written, or a late
-    // `delivered` could overwrite `read`.
-    let loaded = sqlx::query(
-        "SELECT id, status, outbound_message_id, sent_at, delivered_at, read_at, error_code, error_title
-         FROM notices
-         WHERE outbound_message_id = ANY($1) OR (id = ANY($2) AND outbound_message_id IS NULL)
-         ORDER BY id FOR UPDATE",
-    )
+async fn progress(
+    tx: &mut PgConnection,
+    reports: &[&[StatusUpdate]],
+    finishes: &[&Finish],
+) -> Result<Vec<usize>, StoreError> {
+    let (outbound, ids) = progress::keys(reports, finishes);
+    // FOR UPDATE, in id order: reports for one notice may reach two boxes
+    // at once, and the status read here must still hold when it is
+    // written, or a late `delivered` could overwrite `read`.
+    let loaded = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PROGRESS_COLUMNS} FROM notices WHERE outbound_message_id = ANY($1) OR id = ANY($2)
+         ORDER BY id FOR UPDATE"
+    )))
     .bind(outbound)
     .bind(ids)
     .fetch_all(&mut *tx)
@@ -169,13 +167,18 @@ async fn statuses(tx: &mut PgConnection, updates: &[StatusUpdate]) -> Result<usi
     .iter()
     .map(NoticeProgress::from_row)
     .collect::<Result<Vec<_>, _>>()?;
-    let (changed, unknown) = batch::apply_reports(updates, loaded);
+    let (changed, unknown) = progress::apply(reports, finishes, loaded);
     if !changed.is_empty() {
+        // The text sent is written once, when the attempt that rendered it ends.
         sqlx::query(
-            "UPDATE notices SET status = j.value->>1, outbound_message_id = j.value->>2,
-                    sent_at = (j.value->>3)::BIGINT, delivered_at = (j.value->>4)::BIGINT,
-                    read_at = (j.value->>5)::BIGINT, error_code = (j.value->>6)::BIGINT,
-                    error_title = j.value->>7
+            "UPDATE notices SET status = j.value->>1, due_at = (j.value->>2)::BIGINT,
+                    lease_until = (j.value->>3)::BIGINT, attempts = (j.value->>4)::BIGINT,
+                    outbound_message_id = j.value->>5, sent_at = (j.value->>6)::BIGINT,
+                    delivered_at = (j.value->>7)::BIGINT, read_at = (j.value->>8)::BIGINT,
+                    error_code = (j.value->>9)::BIGINT, error_title = j.value->>10,
+                    body = COALESCE(j.value->>11, notices.body), phase = COALESCE(j.value->>12, notices.phase),
+                    days_left = COALESCE((j.value->>13)::BIGINT, notices.days_left),
+                    template_version = COALESCE(j.value->>14, notices.template_version)
              FROM json_array_elements($1::JSON) AS j WHERE notices.id = (j.value->>0)::BIGINT",
         )
         .bind(rows::progress(&changed))

@@ -50,9 +50,3 @@ pub(super) async fn claim(
         .await?;
     Ok(claimed)
 }
-
-crate::store::shared::shared_finish!(
-    connection = sqlx::PgConnection,
-    db = sqlx::Postgres,
-    arguments = sqlx::postgres::PgArguments
-);

@@ -2,8 +2,8 @@
 //! `BEGIN IMMEDIATE` transaction, with rows passed as JSON arrays.
 
 use super::WriteTurn;
-use super::outbox;
-use crate::store::batch::{self, FreeIds, Job, NoticeProgress, Plan, UserRecord};
+use crate::store::batch::{self, FreeIds, Job, Plan, UserRecord};
+use crate::store::progress::{self, Finish, NoticeProgress, PROGRESS_COLUMNS};
 use crate::store::writer::{Group, GroupOutcome, GroupWrite, store_group};
 use crate::store::{Ingested, StatusUpdate, StoreError, rows};
 use async_trait::async_trait;
@@ -125,22 +125,17 @@ async fn ingest(
     Ok(outcomes)
 }
 
-async fn statuses(
+async fn progress(
     tx: &mut SqliteConnection,
-    updates: &[StatusUpdate],
-) -> Result<usize, StoreError> {
-    let outbound: Vec<&str> = updates
-        .iter()
-        .map(|u| u.outbound_message_id.as_str())
-        .collect();
-    let ids: Vec<i64> = updates.iter().filter_map(|u| u.notice_id).collect();
-    let loaded = sqlx::query(
-        "SELECT id, status, outbound_message_id, sent_at, delivered_at, read_at, error_code, error_title
-         FROM notices WHERE outbound_message_id IN (SELECT value FROM json_each($1))
+    reports: &[&[StatusUpdate]],
+    finishes: &[&Finish],
+) -> Result<Vec<usize>, StoreError> {
+    let (outbound, ids) = progress::keys(reports, finishes);
+    let loaded = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PROGRESS_COLUMNS} FROM notices WHERE outbound_message_id IN (SELECT value FROM json_each($1))
          UNION
-         SELECT id, status, outbound_message_id, sent_at, delivered_at, read_at, error_code, error_title
-         FROM notices WHERE id IN (SELECT value FROM json_each($2)) AND outbound_message_id IS NULL",
-    )
+         SELECT {PROGRESS_COLUMNS} FROM notices WHERE id IN (SELECT value FROM json_each($2))"
+    )))
     .bind(rows::json(&outbound))
     .bind(rows::json(&ids))
     .fetch_all(&mut *tx)
@@ -148,12 +143,17 @@ async fn statuses(
     .iter()
     .map(NoticeProgress::from_row)
     .collect::<Result<Vec<_>, _>>()?;
-    let (changed, unknown) = batch::apply_reports(updates, loaded);
+    let (changed, unknown) = progress::apply(reports, finishes, loaded);
     if !changed.is_empty() {
+        // The text sent is written once, when the attempt that rendered it ends.
         sqlx::query(
-            "UPDATE notices SET status = j.value->>1, outbound_message_id = j.value->>2, sent_at = j.value->>3,
-                    delivered_at = j.value->>4, read_at = j.value->>5, error_code = j.value->>6,
-                    error_title = j.value->>7
+            "UPDATE notices SET status = j.value->>1, due_at = j.value->>2, lease_until = j.value->>3,
+                    attempts = j.value->>4, outbound_message_id = j.value->>5, sent_at = j.value->>6,
+                    delivered_at = j.value->>7, read_at = j.value->>8, error_code = j.value->>9,
+                    error_title = j.value->>10, body = COALESCE(j.value->>11, notices.body),
+                    phase = COALESCE(j.value->>12, notices.phase),
+                    days_left = COALESCE(j.value->>13, notices.days_left),
+                    template_version = COALESCE(j.value->>14, notices.template_version)
              FROM json_each($1) AS j WHERE notices.id = j.value->>0",
         )
         .bind(rows::progress(&changed))

@@ -49,9 +49,3 @@ pub(super) async fn claim(
     .await?;
     Ok(claimed)
 }
-
-crate::store::shared::shared_finish!(
-    connection = sqlx::SqliteConnection,
-    db = sqlx::Sqlite,
-    arguments = sqlx::sqlite::SqliteArguments
-);
