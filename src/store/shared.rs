@@ -7,6 +7,7 @@
 macro_rules! shared_queries {
     (
         pool = $pool:ty,
+        connection = $connection:ty,
         begin = $begin:literal,
         kept_opt_outs = $kept_opt_outs:literal,
         json_rows = $json_rows:literal
@@ -258,7 +259,7 @@ macro_rules! shared_queries {
         }
 
         pub(super) async fn reserve_sends(
-            pool: &$pool,
+            connection: &mut $connection,
             phone_number_id: &str,
             count: u32,
             interval: SignedDuration,
@@ -277,7 +278,7 @@ macro_rules! shared_queries {
             .bind(phone_number_id)
             .bind(now.as_microsecond())
             .bind(span)
-            .fetch_one(pool)
+            .fetch_one(connection)
             .await?;
             Timestamp::from_microsecond(end - span).map_err(|e| StoreError::Corrupt(e.to_string()))
         }

@@ -1,28 +1,56 @@
 //! Group commit: a box's busy writes (inbound messages, delivery reports,
-//! send outcomes) wait in one queue; a writer task takes everything that
-//! arrived while it was busy and stores it in one transaction with a few
-//! multi-row statements. A caller hears back only after the commit, so
-//! "200 means stored" holds for each of them.
+//! send outcomes, the sender's claims and send slots) wait in one queue; a
+//! writer task takes everything that arrived while it was busy and stores
+//! it in one transaction with a few multi-row statements. A caller hears
+//! back only after the commit, so "200 means stored" holds for each of
+//! them.
 
 use crate::store::batch::Job;
 pub(crate) use crate::store::progress::Finish;
-use crate::store::{Ingested, StatusUpdate, StoreError};
+use crate::store::{DueNotice, Ingested, StatusUpdate, StoreError};
 use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// Messages, reports and outcomes one transaction takes at most.
 const GROUP_LIMIT: usize = 2_000;
 
-/// What one transaction produced: outcomes per job, unknown reports per
-/// batch of reports.
-pub(crate) type GroupOutcome = (Vec<Vec<Ingested>>, Vec<usize>);
+/// The sender asking for due notices.
+pub(crate) struct Claim {
+    pub now: Timestamp,
+    pub lease: SignedDuration,
+    pub pair_spacing: SignedDuration,
+    pub limit: u32,
+}
 
-/// What one transaction stores.
+/// The sender asking for `count` send slots of one business number.
+pub(crate) struct Reservation {
+    pub phone_number_id: String,
+    pub count: u32,
+    pub interval: SignedDuration,
+    pub now: Timestamp,
+}
+
+/// What one transaction stores, each kind in arrival order.
+#[derive(Default)]
 pub(crate) struct Group<'a> {
     pub jobs: Vec<&'a Job>,
     pub reports: Vec<&'a [StatusUpdate]>,
     pub finishes: Vec<&'a Finish>,
+    pub claims: Vec<&'a Claim>,
+    pub reservations: Vec<&'a Reservation>,
+}
+
+/// What one transaction produced, in the order of [`Group`]'s parts: the
+/// decisions per job, the unknown reports per batch of reports, the
+/// notices per claim and the first slot per reservation.
+#[derive(Default)]
+pub(crate) struct GroupOutcome {
+    pub decided: Vec<Vec<Ingested>>,
+    pub unknown: Vec<usize>,
+    pub claimed: Vec<Vec<DueNotice>>,
+    pub slots: Vec<Timestamp>,
 }
 
 /// A backend's way of storing one group in one transaction.
@@ -32,60 +60,97 @@ pub(crate) trait GroupWrite: Send + 'static {
 }
 
 /// Stores a group inside the open transaction `$tx` with the calling
-/// backend's `ingest` and `progress`, then commits it:
-/// the order of the work is the same on every backend.
+/// backend's `ingest`, `progress`, `outbox::claim` and `reserve_sends`,
+/// then commits it: the order of the work is the same on every backend.
+/// Claims come after the group's new notices and finished attempts, so
+/// they see both.
 macro_rules! store_group {
     ($tx:ident, $group:expr) => {{
         let group = $group;
-        let outcomes = if group.jobs.is_empty() {
-            vec![]
-        } else {
-            ingest(&mut $tx, &group.jobs).await?
-        };
-        let unknown = if group.reports.is_empty() && group.finishes.is_empty() {
-            vec![]
-        } else {
-            progress(&mut $tx, &group.reports, &group.finishes).await?
-        };
+        let mut outcome = crate::store::writer::GroupOutcome::default();
+        if !group.jobs.is_empty() {
+            outcome.decided = ingest(&mut $tx, &group.jobs).await?;
+        }
+        if !group.reports.is_empty() || !group.finishes.is_empty() {
+            outcome.unknown = progress(&mut $tx, &group.reports, &group.finishes).await?;
+        }
+        for claim in &group.claims {
+            outcome.claimed.push(
+                outbox::claim(
+                    &mut $tx,
+                    claim.now,
+                    claim.lease,
+                    claim.pair_spacing,
+                    claim.limit,
+                )
+                .await?,
+            );
+        }
+        for wanted in &group.reservations {
+            outcome.slots.push(
+                log::reserve_sends(
+                    &mut $tx,
+                    &wanted.phone_number_id,
+                    wanted.count,
+                    wanted.interval,
+                    wanted.now,
+                )
+                .await?,
+            );
+        }
         $tx.commit().await?;
-        Ok((outcomes, unknown))
+        Ok(outcome)
     }};
 }
 
 pub(crate) use store_group;
 
-enum Request {
-    Ingest {
-        job: Job,
-        reply: oneshot::Sender<Result<Vec<Ingested>, StoreError>>,
-    },
-    Statuses {
-        updates: Vec<StatusUpdate>,
-        reply: oneshot::Sender<Result<usize, StoreError>>,
-    },
-    Finish {
-        finish: Finish,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
+/// One caller's write.
+enum Work {
+    Ingest(Job),
+    Statuses(Vec<StatusUpdate>),
+    Finish(Finish),
+    Claim(Claim),
+    Reserve(Reservation),
+}
+
+/// The answer to a [`Work`], of the same kind.
+enum Answer {
+    Decided(Vec<Ingested>),
+    Unknown(usize),
+    Recorded,
+    Claimed(Vec<DueNotice>),
+    Slots(Timestamp),
+}
+
+struct Request {
+    work: Work,
+    reply: oneshot::Sender<Result<Answer, StoreError>>,
 }
 
 impl Request {
     fn size(&self) -> usize {
-        match self {
-            Request::Ingest { job, .. } => job.messages.len(),
-            Request::Statuses { updates, .. } => updates.len(),
-            Request::Finish { .. } => 1,
+        match &self.work {
+            Work::Ingest(job) => job.messages.len(),
+            Work::Statuses(updates) => updates.len(),
+            Work::Finish(_) | Work::Claim(_) | Work::Reserve(_) => 1,
         }
     }
 
-    fn fail(self, error: StoreError) {
+    fn answer(self, answer: Result<Answer, StoreError>) {
         // A caller that went away (its client hung up) needs no answer.
-        match self {
-            Request::Ingest { reply, .. } => drop(reply.send(Err(error))),
-            Request::Statuses { reply, .. } => drop(reply.send(Err(error))),
-            Request::Finish { reply, .. } => drop(reply.send(Err(error))),
-        }
+        drop(self.reply.send(answer));
     }
+}
+
+/// Unwraps the answer of the kind the work asked for.
+macro_rules! expect_answer {
+    ($answer:expr, $kind:path) => {
+        match $answer? {
+            $kind(value) => Ok(value),
+            _ => unreachable!("the writer answers each work with its own kind"),
+        }
+    };
 }
 
 /// The handle callers send their writes through.
@@ -108,27 +173,34 @@ impl Writer {
     }
 
     pub async fn ingest(&self, job: Job) -> Result<Vec<Ingested>, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Request::Ingest { job, reply })?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+        expect_answer!(self.ask(Work::Ingest(job)).await, Answer::Decided)
     }
 
     pub async fn apply_statuses(&self, updates: Vec<StatusUpdate>) -> Result<usize, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Request::Statuses { updates, reply })?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+        expect_answer!(self.ask(Work::Statuses(updates)).await, Answer::Unknown)
     }
 
     pub async fn finish(&self, finish: Finish) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Request::Finish { finish, reply })?;
-        answer.await.map_err(|_| StoreError::WriterStopped)?
+        match self.ask(Work::Finish(finish)).await? {
+            Answer::Recorded => Ok(()),
+            _ => unreachable!("the writer answers each work with its own kind"),
+        }
     }
 
-    fn send(&self, request: Request) -> Result<(), StoreError> {
+    pub async fn claim(&self, claim: Claim) -> Result<Vec<DueNotice>, StoreError> {
+        expect_answer!(self.ask(Work::Claim(claim)).await, Answer::Claimed)
+    }
+
+    pub async fn reserve(&self, wanted: Reservation) -> Result<Timestamp, StoreError> {
+        expect_answer!(self.ask(Work::Reserve(wanted)).await, Answer::Slots)
+    }
+
+    async fn ask(&self, work: Work) -> Result<Answer, StoreError> {
+        let (reply, answer) = oneshot::channel();
         self.requests
-            .send(request)
-            .map_err(|_| StoreError::WriterStopped)
+            .send(Request { work, reply })
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 }
 
@@ -138,7 +210,7 @@ async fn run(mut backend: impl GroupWrite, queue: Arc<Mutex<mpsc::UnboundedRecei
             // One bad request must not fail the others: each alone.
             if group.len() == 1 {
                 if let Some(request) = group.pop() {
-                    request.fail(error);
+                    request.answer(Err(error));
                 }
                 continue;
             }
@@ -147,7 +219,7 @@ async fn run(mut backend: impl GroupWrite, queue: Arc<Mutex<mpsc::UnboundedRecei
                 if let Err(error) = write(&mut backend, &mut alone).await
                     && let Some(request) = alone.pop()
                 {
-                    request.fail(error);
+                    request.answer(Err(error));
                 }
             }
         }
@@ -171,30 +243,37 @@ async fn next_group(queue: &Mutex<mpsc::UnboundedReceiver<Request>>) -> Option<V
 /// Writes the group and answers every request; on error nothing is
 /// answered and `group` is left as it was.
 async fn write(backend: &mut impl GroupWrite, group: &mut Vec<Request>) -> Result<(), StoreError> {
-    let mut parts = Group {
-        jobs: vec![],
-        reports: vec![],
-        finishes: vec![],
-    };
+    let mut parts = Group::default();
     for request in group.iter() {
-        match request {
-            Request::Ingest { job, .. } => parts.jobs.push(job),
-            Request::Statuses { updates, .. } => parts.reports.push(updates.as_slice()),
-            Request::Finish { finish, .. } => parts.finishes.push(finish),
+        match &request.work {
+            Work::Ingest(job) => parts.jobs.push(job),
+            Work::Statuses(updates) => parts.reports.push(updates.as_slice()),
+            Work::Finish(finish) => parts.finishes.push(finish),
+            Work::Claim(claim) => parts.claims.push(claim),
+            Work::Reserve(wanted) => parts.reservations.push(wanted),
         }
     }
-    let (outcomes, unknown) = backend.write(&parts).await?;
-    let (mut outcomes, mut unknown) = (outcomes.into_iter(), unknown.into_iter());
+    let outcome = backend.write(&parts).await?;
+    let complete = outcome.decided.len() == parts.jobs.len()
+        && outcome.unknown.len() == parts.reports.len()
+        && outcome.claimed.len() == parts.claims.len()
+        && outcome.slots.len() == parts.reservations.len();
+    if !complete {
+        return Err(StoreError::Corrupt("a group came back incomplete".into()));
+    }
+    let mut decided = outcome.decided.into_iter();
+    let mut unknown = outcome.unknown.into_iter();
+    let mut claimed = outcome.claimed.into_iter();
+    let mut slots = outcome.slots.into_iter();
     for request in group.drain(..) {
-        match request {
-            Request::Ingest { reply, .. } => {
-                drop(reply.send(Ok(outcomes.next().unwrap_or_default())));
-            }
-            Request::Statuses { reply, .. } => {
-                drop(reply.send(Ok(unknown.next().unwrap_or_default())));
-            }
-            Request::Finish { reply, .. } => drop(reply.send(Ok(()))),
-        }
+        let answer = match &request.work {
+            Work::Ingest(_) => Answer::Decided(decided.next().unwrap_or_default()),
+            Work::Statuses(_) => Answer::Unknown(unknown.next().unwrap_or_default()),
+            Work::Finish(_) => Answer::Recorded,
+            Work::Claim(_) => Answer::Claimed(claimed.next().unwrap_or_default()),
+            Work::Reserve(_) => Answer::Slots(slots.next().unwrap_or_default()),
+        };
+        request.answer(Ok(answer));
     }
     Ok(())
 }

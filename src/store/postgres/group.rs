@@ -3,6 +3,7 @@
 //! group's users are then locked in id order, so a second box deciding a
 //! message from the same person waits, then sees what this one stored.
 
+use super::{log, outbox};
 use crate::store::batch::{self, FreeIds, Job, Plan, UserRecord};
 use crate::store::progress::{self, Finish, NoticeProgress, PROGRESS_COLUMNS};
 use crate::store::writer::{Group, GroupOutcome, GroupWrite, store_group};

@@ -2,6 +2,7 @@
 
 crate::store::shared::shared_queries!(
     pool = sqlx::PgPool,
+    connection = sqlx::PgConnection,
     begin = "BEGIN",
     kept_opt_outs = "NOT opted_out",
     json_rows =

@@ -6,7 +6,7 @@ mod outbox;
 mod rollup;
 
 use super::batch::Job;
-use super::writer::{Finish, Writer};
+use super::writer::{Claim, Finish, Reservation, Writer};
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogPage, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -69,10 +69,14 @@ impl Store for PgStore {
         pair_spacing: SignedDuration,
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let claimed = outbox::claim(&mut tx, now, lease, pair_spacing, limit).await?;
-        tx.commit().await?;
-        Ok(claimed)
+        self.writer
+            .claim(Claim {
+                now,
+                lease,
+                pair_spacing,
+                limit,
+            })
+            .await
     }
 
     async fn release_stale_leases(&self) -> Result<u64, StoreError> {
@@ -101,7 +105,14 @@ impl Store for PgStore {
         interval: SignedDuration,
         now: Timestamp,
     ) -> Result<Timestamp, StoreError> {
-        log::reserve_sends(&self.pool, phone_number_id, count, interval, now).await
+        self.writer
+            .reserve(Reservation {
+                phone_number_id: phone_number_id.to_owned(),
+                count,
+                interval,
+                now,
+            })
+            .await
     }
 
     async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError> {

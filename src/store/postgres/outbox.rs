@@ -2,10 +2,10 @@
 
 use crate::store::{DueNotice, StoreError, millis};
 use jiff::{SignedDuration, Timestamp};
-use sqlx::{Postgres, Transaction};
+use sqlx::PgConnection;
 
 pub(super) async fn claim(
-    tx: &mut Transaction<'static, Postgres>,
+    tx: &mut PgConnection,
     now: Timestamp,
     lease: SignedDuration,
     pair_spacing: SignedDuration,
@@ -32,7 +32,7 @@ pub(super) async fn claim(
     .bind(millis(now))
     .bind(i64::from(limit))
     .bind(i64::try_from(pair_spacing.as_millis()).unwrap_or(i64::MAX))
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await?;
     let claimed = rows
         .iter()
@@ -46,7 +46,7 @@ pub(super) async fn claim(
     sqlx::query("UPDATE notices SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id = ANY($2)")
         .bind(millis(now + lease))
         .bind(&ids)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(claimed)
 }

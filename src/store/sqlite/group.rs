@@ -1,7 +1,7 @@
 //! How the SQLite store writes a group: the one write connection, in one
 //! `BEGIN IMMEDIATE` transaction, with rows passed as JSON arrays.
 
-use super::WriteTurn;
+use super::{WriteTurn, log, outbox};
 use crate::store::batch::{self, FreeIds, Job, Plan, UserRecord};
 use crate::store::progress::{self, Finish, NoticeProgress, PROGRESS_COLUMNS};
 use crate::store::writer::{Group, GroupOutcome, GroupWrite, store_group};

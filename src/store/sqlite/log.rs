@@ -4,6 +4,7 @@
 // transaction that upgrades later fails with "database is locked".
 crate::store::shared::shared_queries!(
     pool = sqlx::SqlitePool,
+    connection = sqlx::SqliteConnection,
     begin = "BEGIN IMMEDIATE",
     kept_opt_outs = "opted_out = 0",
     json_rows =

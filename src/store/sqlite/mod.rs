@@ -5,7 +5,7 @@ mod log;
 mod outbox;
 
 use super::batch::Job;
-use super::writer::{Finish, Writer};
+use super::writer::{Claim, Finish, Reservation, Writer};
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogPage, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -102,11 +102,14 @@ impl Store for SqliteStore {
         pair_spacing: SignedDuration,
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError> {
-        let _turn = self.write_turn.take().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let claimed = outbox::claim(&mut tx, now, lease, pair_spacing, limit).await?;
-        tx.commit().await?;
-        Ok(claimed)
+        self.writer
+            .claim(Claim {
+                now,
+                lease,
+                pair_spacing,
+                limit,
+            })
+            .await
     }
 
     async fn release_stale_leases(&self) -> Result<u64, StoreError> {
@@ -138,8 +141,14 @@ impl Store for SqliteStore {
         interval: SignedDuration,
         now: Timestamp,
     ) -> Result<Timestamp, StoreError> {
-        let _turn = self.write_turn.take().await;
-        log::reserve_sends(&self.pool, phone_number_id, count, interval, now).await
+        self.writer
+            .reserve(Reservation {
+                phone_number_id: phone_number_id.to_owned(),
+                count,
+                interval,
+                now,
+            })
+            .await
     }
 
     async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError> {

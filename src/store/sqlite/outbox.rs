@@ -2,10 +2,10 @@
 
 use crate::store::{DueNotice, StoreError, millis, rows};
 use jiff::{SignedDuration, Timestamp};
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 
 pub(super) async fn claim(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     now: Timestamp,
     lease: SignedDuration,
     pair_spacing: SignedDuration,
@@ -28,7 +28,7 @@ pub(super) async fn claim(
     .bind(millis(now))
     .bind(i64::from(limit))
     .bind(i64::try_from(pair_spacing.as_millis()).unwrap_or(i64::MAX))
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await?;
     let claimed = rows
         .iter()
@@ -45,7 +45,7 @@ pub(super) async fn claim(
     )
     .bind(millis(now + lease))
     .bind(rows::json(&ids))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(claimed)
 }
