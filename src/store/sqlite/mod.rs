@@ -31,6 +31,25 @@ impl WriteTurn {
     }
 }
 
+/// How often the log is copied into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+/// The log's size, in pages, at which the writer finishes a checkpoint and
+/// the log starts over (SQLite's default is 1,000).
+const WRITER_CHECKPOINT_PAGES: u32 = 8_000;
+
+/// Copies what the writer committed into the database file, without
+/// waiting for readers or the writer, until the pool closes.
+async fn checkpoint_every(pool: SqlitePool, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        ticks.tick().await;
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(%error, "checkpoint failed");
+        }
+    }
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// SQLite behind the [`Store`] trait.
@@ -61,7 +80,17 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        let connection = SqliteConnection::connect_with(&options).await?;
+        // A checkpoint copies the log into the database file and syncs
+        // it, stalling every caller of the group that runs it. A task does
+        // that work beside the writer; the writer checkpoints only now and
+        // then, what little is left, so that the log can start over.
+        let connection = SqliteConnection::connect_with(
+            &options
+                .clone()
+                .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
+        )
+        .await?;
+        tokio::spawn(checkpoint_every(pool.clone(), CHECKPOINT_INTERVAL));
         let write_turn = WriteTurn::default();
         // One writer: SQLite writes one transaction at a time anyway.
         let writer = Writer::start([group::SqliteGroup {

@@ -12,11 +12,14 @@ pub(super) async fn claim(
     limit: u32,
 ) -> Result<Vec<DueNotice>, StoreError> {
     // A `sending` notice whose lease ran out belonged to a box that died
-    // mid-send: it is due again.
+    // mid-send: it is due again. The queue is read in due order from its
+    // own index, so a claim stops at `limit`; left to itself the planner
+    // takes the status index and sorts the whole backlog (16 ms for 5,000
+    // queued notices, against 1 ms).
     let rows = sqlx::query(
         "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country,
                 COALESCE(u.last_message_at, n.created_at) AS last_message_at
-         FROM notices n JOIN users u ON u.id = n.user_id
+         FROM notices n INDEXED BY notices_due JOIN users u ON u.id = n.user_id
          WHERE n.status IN ('queued', 'sending') AND n.due_at <= $1
            AND (n.lease_until IS NULL OR n.lease_until <= $1)
            AND NOT EXISTS (SELECT 1 FROM paused_numbers p WHERE p.phone_number_id IN (n.phone_number_id, '*'))
