@@ -1,5 +1,5 @@
 //! A group's rows as JSON arrays, one bound parameter per table: SQLite
-//! unpacks them with `json_each`, PostgreSQL with `json_array_elements`,
+//! unpacks them with `json_each`, PostgreSQL with `jsonb_array_elements`,
 //! so one statement writes any number of rows. Each array's element order
 //! is the column order the statements in `sqlite/group.rs` and
 //! `postgres/group.rs` read.

@@ -33,7 +33,7 @@ async fn create_senders(pool: &PgPool, jobs: &[&Job]) -> Result<(), StoreError> 
     sqlx::query(
         "INSERT INTO users (phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, created_at)
          SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, (value->>6)::BIGINT
-         FROM json_array_elements($1::JSON)
+         FROM jsonb_array_elements($1::JSONB)
          ON CONFLICT DO NOTHING",
     )
     .bind(rows::senders(jobs))
@@ -42,25 +42,28 @@ async fn create_senders(pool: &PgPool, jobs: &[&Job]) -> Result<(), StoreError> 
     Ok(())
 }
 
-async fn ingest(
+async fn ingest<'a>(
     tx: &mut PgConnection,
-    jobs: &[&Job],
+    jobs: &[&'a Job],
 ) -> Result<Vec<Vec<crate::store::Ingested>>, StoreError> {
     let (bsuids, wa_ids) = batch::sender_keys(jobs);
+    let mut numbers: Vec<&str> = bsuids.iter().chain(&wa_ids).map(|(number, _)| *number).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let second = |keys: &[(&str, &'a str)]| keys.iter().map(|(_, key)| *key).collect::<Vec<_>>();
+    // Arrays, not joins with the JSON rows: the planner knows their length
+    // and reads the two indexes; the few extra records a second number
+    // brings in are locked, loaded and left alone.
     let users = sqlx::query(
         "SELECT id, phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, chosen_locale, opted_out,
                 last_message_at, last_notice_at, last_notice_phase, last_notice_locale, flood_window_start,
                 flood_count, created_at
-         FROM users WHERE id IN (
-             SELECT u.id FROM json_array_elements($1::JSON) k JOIN users u
-                 ON u.phone_number_id = k.value->>0 AND u.bsuid = k.value->>1
-             UNION
-             SELECT u.id FROM json_array_elements($2::JSON) k JOIN users u
-                 ON u.phone_number_id = k.value->>0 AND u.wa_id = k.value->>1)
+         FROM users WHERE phone_number_id = ANY($1) AND (bsuid = ANY($2) OR wa_id = ANY($3))
          ORDER BY id FOR UPDATE",
     )
-    .bind(rows::json(&bsuids))
-    .bind(rows::json(&wa_ids))
+    .bind(&numbers)
+    .bind(second(&bsuids))
+    .bind(second(&wa_ids))
     .fetch_all(&mut *tx)
     .await?
     .iter()
@@ -103,7 +106,7 @@ async fn ingest(
              SELECT (value->>0)::BIGINT, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
                     value->>7, (value->>8)::INT <> 0, (value->>9)::BIGINT, (value->>10)::BIGINT, value->>11,
                     value->>12, (value->>13)::BIGINT, (value->>14)::BIGINT, (value->>15)::BIGINT
-             FROM json_array_elements($1::JSON)",
+             FROM jsonb_array_elements($1::JSONB)",
         )
         .bind(rows::users(&new_users))
         .execute(&mut *tx)
@@ -116,9 +119,11 @@ async fn ingest(
                     last_message_at = (j.value->>9)::BIGINT, last_notice_at = (j.value->>10)::BIGINT,
                     last_notice_phase = j.value->>11, last_notice_locale = j.value->>12,
                     flood_window_start = (j.value->>13)::BIGINT, flood_count = (j.value->>14)::BIGINT
-             FROM json_array_elements($1::JSON) AS j WHERE users.id = (j.value->>0)::BIGINT",
+             FROM jsonb_array_elements($1::JSONB) AS j
+             WHERE users.id = (j.value->>0)::BIGINT AND users.id = ANY($2)",
         )
         .bind(rows::users(&changed_users))
+        .bind(changed_users.iter().map(|u| u.id).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
     }
@@ -128,7 +133,7 @@ async fn ingest(
                                   inbound_type, country, locale, locale_source, decision)
              SELECT (value->>0)::BIGINT, value->>1, (value->>2)::BIGINT, (value->>3)::BIGINT, value->>4,
                     (value->>5)::BIGINT, value->>6, value->>7, value->>8, value->>9, value->>10
-             FROM json_array_elements($1::JSON)",
+             FROM jsonb_array_elements($1::JSONB)",
         )
         .bind(rows::inbound(&inbound))
         .execute(&mut *tx)
@@ -139,7 +144,7 @@ async fn ingest(
             "INSERT INTO notices (id, inbound_id, user_id, phone_number_id, kind, locale, status, due_at, created_at)
              SELECT (value->>0)::BIGINT, (value->>1)::BIGINT, (value->>2)::BIGINT, value->>3, value->>4,
                     value->>5, 'queued', (value->>6)::BIGINT, (value->>6)::BIGINT
-             FROM json_array_elements($1::JSON)",
+             FROM jsonb_array_elements($1::JSONB)",
         )
         .bind(rows::notices(&notices))
         .execute(&mut *tx)
@@ -180,9 +185,11 @@ async fn progress(
                     body = COALESCE(j.value->>11, notices.body), phase = COALESCE(j.value->>12, notices.phase),
                     days_left = COALESCE((j.value->>13)::BIGINT, notices.days_left),
                     template_version = COALESCE(j.value->>14, notices.template_version)
-             FROM json_array_elements($1::JSON) AS j WHERE notices.id = (j.value->>0)::BIGINT",
+             FROM jsonb_array_elements($1::JSONB) AS j
+             WHERE notices.id = (j.value->>0)::BIGINT AND notices.id = ANY($2)",
         )
         .bind(rows::progress(&changed))
+        .bind(changed.iter().map(|n| n.id).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
     }

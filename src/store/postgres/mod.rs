@@ -6,7 +6,7 @@ mod outbox;
 mod rollup;
 
 use super::batch::Job;
-use super::writer::{Claim, Finish, Reservation, Writer};
+use super::writer::{Finish, Writer};
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogPage, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -16,6 +16,48 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
+use std::time::Duration;
+
+/// Groups one box writes at once. Each takes its locks in one order
+/// (senders' records by key, users by id, then notices by id), so they
+/// wait for each other but never deadlock.
+const WRITERS: usize = 2;
+
+/// How often the busy tables' growth is checked.
+const ANALYZE_CHECK: Duration = Duration::from_secs(2);
+
+/// Refreshes the planner's statistics of the busy tables each time a fifth
+/// of their rows changed. A campaign fills empty tables within minutes,
+/// faster than autovacuum looks (every minute by default, then only after
+/// 10%): until then the planner takes them for a few pages and scans them
+/// whole, and every group slows down as they grow.
+async fn analyze_as_tables_grow(pool: PgPool, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        ticks.tick().await;
+        let stale: Vec<String> = match sqlx::query_scalar(
+            "SELECT relname::TEXT FROM pg_stat_user_tables
+             WHERE schemaname = current_schema() AND relname IN ('users', 'inbound', 'notices')
+               AND n_mod_since_analyze > GREATEST(500, n_live_tup / 5)",
+        )
+        .fetch_all(&pool)
+        .await
+        {
+            Ok(stale) => stale,
+            Err(error) => {
+                tracing::warn!(%error, "could not read the tables' statistics");
+                continue;
+            }
+        };
+        for table in stale {
+            let analyze = format!("ANALYZE {table}");
+            if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(analyze)).execute(&pool).await {
+                tracing::warn!(%error, table, "could not refresh the table's statistics");
+            }
+        }
+    }
+}
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -37,9 +79,8 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        // One writer per box: concurrent groups of one box would lock the
-        // same notices in different orders and deadlock.
-        let writer = Writer::start([group::PgGroup(pool.clone())]);
+        let writer = Writer::start((0..WRITERS).map(|_| group::PgGroup(pool.clone())));
+        tokio::spawn(analyze_as_tables_grow(pool.clone(), ANALYZE_CHECK));
         Ok(Self { pool, writer })
     }
 }
@@ -62,6 +103,10 @@ impl Store for PgStore {
         self.writer.apply_statuses(updates.to_vec()).await
     }
 
+    /// Claims and send slots take their own short transactions: they lock
+    /// nothing a group waits for (`SKIP LOCKED`, one budget row), and a
+    /// sender that waited for a group's commit would hold its Graph API
+    /// calls that much longer.
     async fn claim_due_notices(
         &self,
         now: Timestamp,
@@ -69,14 +114,10 @@ impl Store for PgStore {
         pair_spacing: SignedDuration,
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError> {
-        self.writer
-            .claim(Claim {
-                now,
-                lease,
-                pair_spacing,
-                limit,
-            })
-            .await
+        let mut tx = self.pool.begin().await?;
+        let claimed = outbox::claim(&mut tx, now, lease, pair_spacing, limit).await?;
+        tx.commit().await?;
+        Ok(claimed)
     }
 
     async fn release_stale_leases(&self) -> Result<u64, StoreError> {
@@ -105,14 +146,8 @@ impl Store for PgStore {
         interval: SignedDuration,
         now: Timestamp,
     ) -> Result<Timestamp, StoreError> {
-        self.writer
-            .reserve(Reservation {
-                phone_number_id: phone_number_id.to_owned(),
-                count,
-                interval,
-                now,
-            })
-            .await
+        let mut connection = self.pool.acquire().await?;
+        log::reserve_sends(&mut connection, phone_number_id, count, interval, now).await
     }
 
     async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError> {
