@@ -47,7 +47,11 @@ async fn ingest<'a>(
     jobs: &[&'a Job],
 ) -> Result<Vec<Vec<crate::store::Ingested>>, StoreError> {
     let (bsuids, wa_ids) = batch::sender_keys(jobs);
-    let mut numbers: Vec<&str> = bsuids.iter().chain(&wa_ids).map(|(number, _)| *number).collect();
+    let mut numbers: Vec<&str> = bsuids
+        .iter()
+        .chain(&wa_ids)
+        .map(|(number, _)| *number)
+        .collect();
     numbers.sort_unstable();
     numbers.dedup();
     let second = |keys: &[(&str, &'a str)]| keys.iter().map(|(_, key)| *key).collect::<Vec<_>>();

@@ -52,7 +52,10 @@ async fn analyze_as_tables_grow(pool: PgPool, every: Duration) {
         };
         for table in stale {
             let analyze = format!("ANALYZE {table}");
-            if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(analyze)).execute(&pool).await {
+            if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(analyze))
+                .execute(&pool)
+                .await
+            {
                 tracing::warn!(%error, table, "could not refresh the table's statistics");
             }
         }
