@@ -1,7 +1,7 @@
 //! Group commit: a box's busy writes (inbound messages, delivery reports,
-//! send outcomes, the sender's claims and send slots) wait in one queue; a
-//! writer task takes everything that arrived while it was busy and stores
-//! it in one transaction with a few multi-row statements. A caller hears
+//! send outcomes and, on SQLite, the sender's claims and send slots) wait
+//! in one queue; a writer task takes everything that arrived while it was
+//! busy and stores it in one transaction with a few multi-row statements. A caller hears
 //! back only after the commit, so "200 means stored" holds for each of
 //! them.
 

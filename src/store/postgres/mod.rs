@@ -68,7 +68,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
-    /// Inbound messages and delivery reports: the busy writes, grouped.
+    /// Inbound messages, delivery reports and send outcomes: the busy
+    /// writes, grouped.
     writer: Writer,
 }
 

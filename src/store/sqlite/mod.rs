@@ -59,7 +59,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Inbound messages and delivery reports: the busy writes, grouped.
+    /// Inbound messages, delivery reports, send outcomes, claims and send
+    /// slots: every busy write, grouped.
     writer: Writer,
     /// Taken by every frequent write, the writer's groups included: SQLite
     /// has one writer at a time, and waiting here, in order, is far cheaper
