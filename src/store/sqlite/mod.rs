@@ -32,7 +32,7 @@ impl WriteTurn {
 }
 
 /// How often the log is copied into the database file.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(25);
 /// The log's size, in pages, at which the writer finishes a checkpoint and
 /// the log starts over (SQLite's default is 1,000).
 const WRITER_CHECKPOINT_PAGES: u32 = 8_000;
