@@ -67,7 +67,7 @@ impl Intake {
                 now,
                 signing_key: &self.signing_key,
             };
-            outcomes = self.store.ingest(&batch.messages, &ctx).await?;
+            outcomes = self.store.ingest(batch.messages, &ctx).await?;
             for outcome in &outcomes {
                 self.metrics.decision(outcome.decision.as_str());
                 tracing::info!(user = %outcome.pseudonym, decision = %outcome.decision, notice_id = ?outcome.notice_id, "inbound message decided");

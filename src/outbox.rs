@@ -181,8 +181,15 @@ impl Outbox {
             .store
             .claim_due_notices(now, LEASE, self.pair_spacing, limit)
             .await?;
+        let due: Vec<(DueNotice, bool)> = due
+            .into_iter()
+            .map(|notice| {
+                let live = self.sends_live(&notice, now);
+                (notice, live)
+            })
+            .collect();
         let mut live: HashMap<String, u32> = HashMap::new();
-        for notice in due.iter().filter(|n| self.sends_live(n, now)) {
+        for (notice, _) in due.iter().filter(|(_, live)| *live) {
             *live.entry(notice.phone_number_id.clone()).or_default() += 1;
         }
         let mut next_slot = HashMap::new();
@@ -197,10 +204,10 @@ impl Outbox {
         }
         Ok(due
             .into_iter()
-            .map(|notice| {
+            .map(|(notice, live)| {
                 let slot = next_slot
                     .get_mut(&notice.phone_number_id)
-                    .filter(|_| self.sends_live(&notice, now))
+                    .filter(|_| live)
                     .map(|(next, interval)| {
                         let slot = *next;
                         *next = slot + *interval;

@@ -40,9 +40,9 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    pub fn new(messages: &[InboundMessage], ctx: &IngestContext<'_>) -> Self {
+    pub fn new(messages: Vec<InboundMessage>, ctx: &IngestContext<'_>) -> Self {
         let messages = messages
-            .iter()
+            .into_iter()
             .map(|message| {
                 let text = message.text.as_deref();
                 Prepared {
@@ -53,7 +53,7 @@ impl Job {
                         &message.phone_number_id,
                         message.from.key(),
                     ),
-                    message: message.clone(),
+                    message,
                 }
             })
             .collect();
@@ -273,52 +273,49 @@ impl Directory {
             .copied()
     }
 
-    fn bsuid_is_free(&self, key: &Key) -> bool {
-        !self.by_bsuid.contains_key(key) && !self.released.contains(key)
+    fn index(&mut self, kind: IdKind) -> &mut HashMap<Key, usize> {
+        match kind {
+            IdKind::Bsuid => &mut self.by_bsuid,
+            IdKind::WaId => &mut self.by_wa_id,
+        }
     }
 
-    fn wa_id_is_free(&self, key: &Key) -> bool {
-        !self.by_wa_id.contains_key(key) && !self.released.contains(key)
-    }
-
-    /// Gives the record a BSUID: when it has none (`replace` false) or in
-    /// place of its own (a number change), unless another record holds it.
-    fn set_bsuid(&mut self, slot: usize, bsuid: &str, replace: bool) {
+    /// Gives the record an id of `kind`: when it has none (`replace`
+    /// false) or in place of its own (a number change), unless another
+    /// record holds it.
+    fn set_id(&mut self, kind: IdKind, slot: usize, id: &str, replace: bool) {
         let number = self.users[slot].phone_number_id.clone();
-        let key = (number.clone(), bsuid.to_owned());
-        let current = self.users[slot].bsuid.clone();
-        if current.as_deref() == Some(bsuid) || (current.is_some() && !replace) {
+        let key = (number.clone(), id.to_owned());
+        let current = kind.of(&mut self.users[slot]).clone();
+        if current.as_deref() == Some(id) || (current.is_some() && !replace) {
             return;
         }
-        if !self.bsuid_is_free(&key) {
+        if self.index(kind).contains_key(&key) || self.released.contains(&key) {
             return;
         }
         if let Some(old) = current {
             let old = (number, old);
-            self.by_bsuid.remove(&old);
+            self.index(kind).remove(&old);
             self.released.insert(old);
         }
-        self.by_bsuid.insert(key, slot);
-        self.users[slot].bsuid = Some(bsuid.to_owned());
+        self.index(kind).insert(key, slot);
+        *kind.of(&mut self.users[slot]) = Some(id.to_owned());
     }
+}
 
-    fn set_wa_id(&mut self, slot: usize, wa_id: &str, replace: bool) {
-        let number = self.users[slot].phone_number_id.clone();
-        let key = (number.clone(), wa_id.to_owned());
-        let current = self.users[slot].wa_id.clone();
-        if current.as_deref() == Some(wa_id) || (current.is_some() && !replace) {
-            return;
+/// The two ids a record is found by.
+#[derive(Clone, Copy)]
+enum IdKind {
+    Bsuid,
+    WaId,
+}
+
+impl IdKind {
+    fn of(self, user: &mut UserRecord) -> &mut Option<String> {
+        match self {
+            IdKind::Bsuid => &mut user.bsuid,
+            IdKind::WaId => &mut user.wa_id,
         }
-        if !self.wa_id_is_free(&key) {
-            return;
-        }
-        if let Some(old) = current {
-            let old = (number, old);
-            self.by_wa_id.remove(&old);
-            self.released.insert(old);
-        }
-        self.by_wa_id.insert(key, slot);
-        self.users[slot].wa_id = Some(wa_id.to_owned());
     }
 }
 
@@ -478,24 +475,25 @@ fn resolve_user(
         ),
     };
     if let Some(bsuid) = bsuid {
-        directory.set_bsuid(slot, bsuid, false);
+        directory.set_id(IdKind::Bsuid, slot, bsuid, false);
     }
     if let Some(wa_id) = wa_id {
-        directory.set_wa_id(slot, wa_id, false);
+        directory.set_id(IdKind::WaId, slot, wa_id, false);
     }
     if let Some(name) = &message.profile_name {
         directory.users[slot].profile_name = Some(name.clone());
     }
     if let Some(change) = &message.identity_change {
         if let Some(new) = &change.new_wa_id {
-            directory.set_wa_id(slot, new.as_str(), true);
+            directory.set_id(IdKind::WaId, slot, new.as_str(), true);
         }
         if let Some(new) = &change.new_bsuid {
-            directory.set_bsuid(slot, new.as_str(), true);
+            directory.set_id(IdKind::Bsuid, slot, new.as_str(), true);
         }
     }
     Ok(slot)
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

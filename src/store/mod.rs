@@ -200,7 +200,7 @@ pub trait Store: Send + Sync + 'static {
     /// `Ok`, everything is durable.
     async fn ingest(
         &self,
-        messages: &[InboundMessage],
+        messages: Vec<InboundMessage>,
         ctx: &IngestContext<'_>,
     ) -> Result<Vec<Ingested>, StoreError>;
 

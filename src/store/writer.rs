@@ -1,13 +1,14 @@
 //! Group commit: a box's busy writes (inbound messages, delivery reports,
 //! send outcomes and, on SQLite, the sender's claims and send slots) wait
 //! in one queue; a writer task takes everything that arrived while it was
-//! busy and stores it in one transaction with a few multi-row statements. A caller hears
-//! back only after the commit, so "200 means stored" holds for each of
-//! them.
+//! busy and stores it in one transaction with a few multi-row statements.
+//! A caller hears back only after the commit, so "200 means stored" holds
+//! for each of them.
 
+use crate::domain::message::InboundMessage;
 use crate::store::batch::Job;
-pub(crate) use crate::store::progress::Finish;
-use crate::store::{DueNotice, Ingested, StatusUpdate, StoreError};
+use crate::store::progress::Finish;
+use crate::store::{AttemptOutcome, DueNotice, IngestContext, Ingested, StatusUpdate, StoreError};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
@@ -172,26 +173,68 @@ impl Writer {
         Self { requests }
     }
 
-    pub async fn ingest(&self, job: Job) -> Result<Vec<Ingested>, StoreError> {
+    /// Decides and stores the messages; the work that needs no stored
+    /// state is done here, by the caller, before the writer sees them.
+    pub async fn ingest(
+        &self,
+        messages: Vec<InboundMessage>,
+        ctx: &IngestContext<'_>,
+    ) -> Result<Vec<Ingested>, StoreError> {
+        let job = Job::new(messages, ctx);
         expect_answer!(self.ask(Work::Ingest(job)).await, Answer::Decided)
     }
 
-    pub async fn apply_statuses(&self, updates: Vec<StatusUpdate>) -> Result<usize, StoreError> {
-        expect_answer!(self.ask(Work::Statuses(updates)).await, Answer::Unknown)
+    pub async fn apply_statuses(&self, updates: &[StatusUpdate]) -> Result<usize, StoreError> {
+        let work = Work::Statuses(updates.to_vec());
+        expect_answer!(self.ask(work).await, Answer::Unknown)
     }
 
-    pub async fn finish(&self, finish: Finish) -> Result<(), StoreError> {
+    pub async fn finish(
+        &self,
+        notice_id: i64,
+        outcome: &AttemptOutcome,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let finish = Finish {
+            notice_id,
+            outcome: outcome.clone(),
+            now,
+        };
         match self.ask(Work::Finish(finish)).await? {
             Answer::Recorded => Ok(()),
             _ => unreachable!("the writer answers each work with its own kind"),
         }
     }
 
-    pub async fn claim(&self, claim: Claim) -> Result<Vec<DueNotice>, StoreError> {
+    pub async fn claim(
+        &self,
+        now: Timestamp,
+        lease: SignedDuration,
+        pair_spacing: SignedDuration,
+        limit: u32,
+    ) -> Result<Vec<DueNotice>, StoreError> {
+        let claim = Claim {
+            now,
+            lease,
+            pair_spacing,
+            limit,
+        };
         expect_answer!(self.ask(Work::Claim(claim)).await, Answer::Claimed)
     }
 
-    pub async fn reserve(&self, wanted: Reservation) -> Result<Timestamp, StoreError> {
+    pub async fn reserve(
+        &self,
+        phone_number_id: &str,
+        count: u32,
+        interval: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Timestamp, StoreError> {
+        let wanted = Reservation {
+            phone_number_id: phone_number_id.to_owned(),
+            count,
+            interval,
+            now,
+        };
         expect_answer!(self.ask(Work::Reserve(wanted)).await, Answer::Slots)
     }
 

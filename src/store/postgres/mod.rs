@@ -5,8 +5,7 @@ mod log;
 mod outbox;
 mod rollup;
 
-use super::batch::Job;
-use super::writer::{Finish, Writer};
+use super::writer::Writer;
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogPage, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -93,10 +92,10 @@ impl PgStore {
 impl Store for PgStore {
     async fn ingest(
         &self,
-        messages: &[InboundMessage],
+        messages: Vec<InboundMessage>,
         ctx: &IngestContext<'_>,
     ) -> Result<Vec<Ingested>, StoreError> {
-        self.writer.ingest(Job::new(messages, ctx)).await
+        self.writer.ingest(messages, ctx).await
     }
 
     async fn quarantine(&self, body: &[u8], reason: &str, at: Timestamp) -> Result<(), StoreError> {
@@ -104,7 +103,7 @@ impl Store for PgStore {
     }
 
     async fn apply_statuses(&self, updates: &[StatusUpdate]) -> Result<usize, StoreError> {
-        self.writer.apply_statuses(updates.to_vec()).await
+        self.writer.apply_statuses(updates).await
     }
 
     /// Claims and send slots take their own short transactions: they lock
@@ -134,13 +133,7 @@ impl Store for PgStore {
         outcome: &AttemptOutcome,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.writer
-            .finish(Finish {
-                notice_id,
-                outcome: outcome.clone(),
-                now,
-            })
-            .await
+        self.writer.finish(notice_id, outcome, now).await
     }
 
     async fn reserve_sends(

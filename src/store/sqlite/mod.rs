@@ -4,8 +4,7 @@ mod group;
 mod log;
 mod outbox;
 
-use super::batch::Job;
-use super::writer::{Claim, Finish, Reservation, Writer};
+use super::writer::Writer;
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogPage, LogQuery, PausedNumber,
     PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
@@ -113,10 +112,10 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn ingest(
         &self,
-        messages: &[InboundMessage],
+        messages: Vec<InboundMessage>,
         ctx: &IngestContext<'_>,
     ) -> Result<Vec<Ingested>, StoreError> {
-        self.writer.ingest(Job::new(messages, ctx)).await
+        self.writer.ingest(messages, ctx).await
     }
 
     async fn quarantine(&self, body: &[u8], reason: &str, at: Timestamp) -> Result<(), StoreError> {
@@ -125,7 +124,7 @@ impl Store for SqliteStore {
     }
 
     async fn apply_statuses(&self, updates: &[StatusUpdate]) -> Result<usize, StoreError> {
-        self.writer.apply_statuses(updates.to_vec()).await
+        self.writer.apply_statuses(updates).await
     }
 
     async fn claim_due_notices(
@@ -135,14 +134,7 @@ impl Store for SqliteStore {
         pair_spacing: SignedDuration,
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError> {
-        self.writer
-            .claim(Claim {
-                now,
-                lease,
-                pair_spacing,
-                limit,
-            })
-            .await
+        self.writer.claim(now, lease, pair_spacing, limit).await
     }
 
     async fn release_stale_leases(&self) -> Result<u64, StoreError> {
@@ -158,13 +150,7 @@ impl Store for SqliteStore {
         outcome: &AttemptOutcome,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.writer
-            .finish(Finish {
-                notice_id,
-                outcome: outcome.clone(),
-                now,
-            })
-            .await
+        self.writer.finish(notice_id, outcome, now).await
     }
 
     async fn reserve_sends(
@@ -175,12 +161,7 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<Timestamp, StoreError> {
         self.writer
-            .reserve(Reservation {
-                phone_number_id: phone_number_id.to_owned(),
-                count,
-                interval,
-                now,
-            })
+            .reserve(phone_number_id, count, interval, now)
             .await
     }
 
