@@ -1235,8 +1235,19 @@ async fn rate_check(
     ctx.graph.queue_statuses.store(false, Ordering::Relaxed);
     ctx.graph.clear_statuses();
     run_cli("pause")?;
-    // A round already claimed may still be sending: let it finish.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The notices the sender already holds still go out (up to a quarter
+    // of a second of them): wait until the fake has heard nothing for a
+    // while, or the window would open on one of them and count the time
+    // the sender takes to notice `resume` as a gap.
+    let quiet = Duration::from_millis(300);
+    let drain_deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        tokio::time::sleep(quiet / 3).await;
+        let now = Instant::now();
+        if ctx.graph.sends_between(now - quiet, now).is_empty() || now > drain_deadline {
+            break;
+        }
+    }
     let wanted = (f64::from(args.messages_per_second) * (window.as_secs_f64() + 1.0) * 1.2).ceil();
     let depth = metric(&ctx.http, base, "sunset_queue_depth").await?;
     let fill_started = Instant::now();

@@ -176,7 +176,10 @@ impl Outbox {
         now: Timestamp,
         limit: u32,
     ) -> anyhow::Result<Vec<(DueNotice, Option<Timestamp>)>> {
-        self.probe_paused_numbers(now).await?;
+        if self.probe_paused_numbers(now).await? {
+            // The claim would read the whole queue to find nothing.
+            return Ok(vec![]);
+        }
         let due = self
             .store
             .claim_due_notices(now, LEASE, self.pair_spacing, limit)
@@ -461,11 +464,16 @@ impl Outbox {
     }
 
     /// A paused number resumes as soon as a harmless call succeeds again.
-    async fn probe_paused_numbers(&self, now: Timestamp) -> anyhow::Result<()> {
+    /// Returns whether every number is paused (`sunset pause`).
+    async fn probe_paused_numbers(&self, now: Timestamp) -> anyhow::Result<bool> {
+        let paused_numbers = self.store.paused_numbers().await?;
+        let all_paused = paused_numbers
+            .iter()
+            .any(|paused| paused.phone_number_id == ALL_NUMBERS);
         let Delivery::Live { client, .. } = &self.delivery else {
-            return Ok(());
+            return Ok(all_paused);
         };
-        for mut paused in self.store.paused_numbers().await? {
+        for mut paused in paused_numbers {
             if paused.next_probe_at > now || paused.phone_number_id == ALL_NUMBERS {
                 continue;
             }
@@ -483,7 +491,7 @@ impl Outbox {
                 }
             }
         }
-        Ok(())
+        Ok(all_paused)
     }
 }
 

@@ -60,52 +60,6 @@ pub(crate) trait GroupWrite: Send + 'static {
     async fn write(&mut self, group: &Group<'_>) -> Result<GroupOutcome, StoreError>;
 }
 
-/// Stores a group inside the open transaction `$tx` with the calling
-/// backend's `ingest`, `progress`, `outbox::claim` and `reserve_sends`,
-/// then commits it: the order of the work is the same on every backend.
-/// Claims come after the group's new notices and finished attempts, so
-/// they see both.
-macro_rules! store_group {
-    ($tx:ident, $group:expr) => {{
-        let group = $group;
-        let mut outcome = crate::store::writer::GroupOutcome::default();
-        if !group.jobs.is_empty() {
-            outcome.decided = ingest(&mut $tx, &group.jobs).await?;
-        }
-        if !group.reports.is_empty() || !group.finishes.is_empty() {
-            outcome.unknown = progress(&mut $tx, &group.reports, &group.finishes).await?;
-        }
-        for claim in &group.claims {
-            outcome.claimed.push(
-                outbox::claim(
-                    &mut $tx,
-                    claim.now,
-                    claim.lease,
-                    claim.pair_spacing,
-                    claim.limit,
-                )
-                .await?,
-            );
-        }
-        for wanted in &group.reservations {
-            outcome.slots.push(
-                log::reserve_sends(
-                    &mut $tx,
-                    &wanted.phone_number_id,
-                    wanted.count,
-                    wanted.interval,
-                    wanted.now,
-                )
-                .await?,
-            );
-        }
-        $tx.commit().await?;
-        Ok(outcome)
-    }};
-}
-
-pub(crate) use store_group;
-
 /// One caller's write.
 enum Work {
     Ingest(Job),

@@ -3,10 +3,9 @@
 //! group's users are then locked in id order, so a second box deciding a
 //! message from the same person waits, then sees what this one stored.
 
-use super::{log, outbox};
 use crate::store::batch::{self, FreeIds, Job, Plan, UserRecord};
 use crate::store::progress::{self, Finish, NoticeProgress, PROGRESS_COLUMNS};
-use crate::store::writer::{Group, GroupOutcome, GroupWrite, store_group};
+use crate::store::writer::{Group, GroupOutcome, GroupWrite};
 use crate::store::{StatusUpdate, StoreError, rows};
 use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool};
@@ -21,8 +20,18 @@ impl GroupWrite for PgGroup {
         if !group.jobs.is_empty() {
             create_senders(&self.0, &group.jobs).await?;
         }
+        // Claims and send slots never come here: on PostgreSQL they take
+        // their own short transactions.
         let mut tx = self.0.begin().await?;
-        store_group!(tx, group)
+        let mut outcome = GroupOutcome::default();
+        if !group.jobs.is_empty() {
+            outcome.decided = ingest(&mut tx, &group.jobs).await?;
+        }
+        if !group.reports.is_empty() || !group.finishes.is_empty() {
+            outcome.unknown = progress(&mut tx, &group.reports, &group.finishes).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
     }
 }
 

@@ -52,6 +52,10 @@ async fn checkpoint_every(pool: SqlitePool, interval: Duration) {
     }
 }
 
+/// Rows sqlx's worker may hand the writer before it waits for them to be
+/// taken (sqlx's default is 50).
+const WRITER_ROW_BUFFER: usize = 4_096;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// SQLite behind the [`Store`] trait.
@@ -87,10 +91,13 @@ impl SqliteStore {
         // it, stalling every caller of the group that runs it. A task does
         // that work beside the writer; the writer checkpoints only now and
         // then, what little is left, so that the log can start over.
+        // A group's read returns all its rows in one call: a channel wide
+        // enough for them lets sqlx's worker hand them over without waiting.
         let connection = SqliteConnection::connect_with(
             &options
                 .clone()
-                .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
+                .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string())
+                .row_buffer_size(WRITER_ROW_BUFFER),
         )
         .await?;
         tokio::spawn(checkpoint_every(pool.clone(), CHECKPOINT_INTERVAL));
