@@ -16,13 +16,19 @@ pub(super) async fn claim(
     // LOCKED hands each of them different rows, and a row another box
     // leased meanwhile is re-checked against the WHERE clause and dropped.
     // `OF n` leaves the users alone, so ingest never waits on the sender.
+    // The pause is checked once for '*' and against the set of paused
+    // numbers: written as a join with `paused_numbers`, the planner took it
+    // to remove all but one row, so it sorted the whole queue instead of
+    // reading the due index in order up to the limit (30 ms a claim with
+    // 2,000 due notices).
     let rows = sqlx::query(
         "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country,
                 COALESCE(u.last_message_at, n.created_at) AS last_message_at
          FROM notices n JOIN users u ON u.id = n.user_id
          WHERE n.status IN ('queued', 'sending') AND n.due_at <= $1
            AND (n.lease_until IS NULL OR n.lease_until <= $1)
-           AND NOT EXISTS (SELECT 1 FROM paused_numbers p WHERE p.phone_number_id IN (n.phone_number_id, '*'))
+           AND NOT EXISTS (SELECT 1 FROM paused_numbers WHERE phone_number_id = '*')
+           AND n.phone_number_id NOT IN (SELECT phone_number_id FROM paused_numbers)
            AND NOT EXISTS (SELECT 1 FROM notices o WHERE o.user_id = n.user_id AND o.id <> n.id
                  AND ((o.status = 'sending' AND o.lease_until > $1) OR (o.status = 'queued' AND o.id < n.id)
                       OR o.sent_at > $1 - $3))

@@ -22,7 +22,8 @@ pub(super) async fn claim(
          FROM notices n INDEXED BY notices_due JOIN users u ON u.id = n.user_id
          WHERE n.status IN ('queued', 'sending') AND n.due_at <= $1
            AND (n.lease_until IS NULL OR n.lease_until <= $1)
-           AND NOT EXISTS (SELECT 1 FROM paused_numbers p WHERE p.phone_number_id IN (n.phone_number_id, '*'))
+           AND NOT EXISTS (SELECT 1 FROM paused_numbers WHERE phone_number_id = '*')
+           AND n.phone_number_id NOT IN (SELECT phone_number_id FROM paused_numbers)
            AND NOT EXISTS (SELECT 1 FROM notices o WHERE o.user_id = n.user_id AND o.id <> n.id
                  AND ((o.status = 'sending' AND o.lease_until > $1) OR (o.status = 'queued' AND o.id < n.id)
                       OR o.sent_at > $1 - $3))
