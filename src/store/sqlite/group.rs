@@ -1,18 +1,18 @@
 //! How the SQLite store writes a group: the one write connection, in one
 //! `BEGIN IMMEDIATE` transaction, with rows passed as JSON arrays.
 //!
-//! Each call to the connection is a round trip to sqlx's worker thread, and
-//! on a busy box each costs more than the work it carries. So a group reads
-//! everything it needs in one call (message ids seen, the senders' records,
-//! the next free ids, the notices its reports and outcomes name), decides
-//! in memory, and writes every row in a second call. Both calls are
+//! Each call to the connection is a round trip to sqlx's worker thread, so
+//! a group makes as few as it can, however many messages it holds: it
+//! reads everything it needs in one call (message ids seen, the senders'
+//! records, the next free ids, the notices its reports and outcomes name),
+//! decides in memory, and writes every row in a second call. Both calls are
 //! several statements in one query text: SQLite's driver runs them one
 //! after another in its worker, binding each `$N` to the same arguments.
 
 use super::{WriteTurn, log, outbox};
 use crate::store::batch::{self, FreeIds, Plan, UserRecord};
 use crate::store::progress::{self, NoticeProgress, PROGRESS_COLUMNS};
-use crate::store::writer::{Group, GroupOutcome, GroupWrite};
+use crate::store::writer::{Claim, Group, GroupOutcome, GroupWrite, Reservation};
 use crate::store::{StoreError, rows};
 use async_trait::async_trait;
 use sqlx::{Connection, Row, SqliteConnection};
@@ -51,24 +51,25 @@ impl GroupWrite for SqliteGroup {
         // Claims come after the group's new notices and finished attempts,
         // so they see both.
         for claim in &group.claims {
-            let claimed = outbox::claim(
-                &mut tx,
-                claim.now,
-                claim.lease,
-                claim.pair_spacing,
-                claim.limit,
-            );
-            outcome.claimed.push(claimed.await?);
+            let Claim {
+                now,
+                lease,
+                pair_spacing,
+                limit,
+            } = **claim;
+            let claimed = outbox::claim(&mut tx, now, lease, pair_spacing, limit).await?;
+            outcome.claimed.push(claimed);
         }
         for wanted in &group.reservations {
-            let first = log::reserve_sends(
-                &mut tx,
-                &wanted.phone_number_id,
-                wanted.count,
-                wanted.interval,
-                wanted.now,
-            );
-            outcome.slots.push(first.await?);
+            let Reservation {
+                phone_number_id,
+                count,
+                interval,
+                now,
+            } = wanted;
+            let first =
+                log::reserve_sends(&mut tx, phone_number_id, *count, *interval, *now).await?;
+            outcome.slots.push(first);
         }
         tx.commit().await?;
         Ok(outcome)
@@ -138,7 +139,12 @@ async fn read(tx: &mut SqliteConnection, group: &Group<'_>) -> Result<Stored, St
                     row.try_get("notices")?,
                 );
             }
-            _ => stored.notices.push(NoticeProgress::from_row(row)?),
+            "notice" => stored.notices.push(NoticeProgress::from_row(row)?),
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "a group read a row of {other}"
+                )));
+            }
         }
     }
     Ok(stored)
