@@ -30,10 +30,9 @@ impl WriteTurn {
     }
 }
 
-/// How often the log is copied into the database file. Each copy ends with
-/// a sync of the file, and a small one stalls the writer's own log writes
-/// less: under load, 10 ms measured p99 12–16 ms where 25 ms gave 18–20 ms
-/// (BENCHMARKS.md).
+/// How often the log is copied into the database file. Small copies, each
+/// ending with a sync of the file, measured best under load: p99 12–16 ms
+/// at 10 ms, 18–20 ms at 25 ms (BENCHMARKS.md).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(10);
 /// The log's size, in pages, at which the writer finishes a checkpoint and
 /// the log starts over (SQLite's default is 1,000).
