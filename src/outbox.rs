@@ -176,10 +176,7 @@ impl Outbox {
         now: Timestamp,
         limit: u32,
     ) -> anyhow::Result<Vec<(DueNotice, Option<Timestamp>)>> {
-        if self.probe_paused_numbers(now).await? {
-            // The claim would read the whole queue to find nothing.
-            return Ok(vec![]);
-        }
+        self.probe_paused_numbers(now).await?;
         let due = self
             .store
             .claim_due_notices(now, LEASE, self.pair_spacing, limit)
@@ -464,16 +461,11 @@ impl Outbox {
     }
 
     /// A paused number resumes as soon as a harmless call succeeds again.
-    /// Returns whether every number is paused (`sunset pause`).
-    async fn probe_paused_numbers(&self, now: Timestamp) -> anyhow::Result<bool> {
-        let paused_numbers = self.store.paused_numbers().await?;
-        let all_paused = paused_numbers
-            .iter()
-            .any(|paused| paused.phone_number_id == ALL_NUMBERS);
+    async fn probe_paused_numbers(&self, now: Timestamp) -> anyhow::Result<()> {
         let Delivery::Live { client, .. } = &self.delivery else {
-            return Ok(all_paused);
+            return Ok(());
         };
-        for mut paused in paused_numbers {
+        for mut paused in self.store.paused_numbers().await? {
             if paused.next_probe_at > now || paused.phone_number_id == ALL_NUMBERS {
                 continue;
             }
@@ -491,7 +483,7 @@ impl Outbox {
                 }
             }
         }
-        Ok(all_paused)
+        Ok(())
     }
 }
 

@@ -27,12 +27,12 @@ const ANALYZE_CHECK: Duration = Duration::from_secs(2);
 
 /// Refreshes the planner's statistics of the busy tables each time they
 /// grew to twice their size (rows changed since, over half the rows they
-/// hold: an insert counts in both). A campaign fills empty tables within minutes,
-/// faster than autovacuum looks (every minute by default, then only after
-/// 10%): until then the planner takes them for a few pages and scans them
-/// whole, and every group slows down as they grow. Doubling is enough for
-/// the plans, and keeps `ANALYZE` to a few runs while they grow (at each
-/// fifth, it took a tenth of the server's time under load).
+/// hold: an insert counts in both). A campaign fills empty tables within
+/// minutes, faster than autovacuum looks (every minute by default, then
+/// only after 10%): until then the planner takes them for a few pages and
+/// scans them whole, and every group slows down as they grow. Doubling is
+/// enough for the plans, and keeps `ANALYZE` to a few runs while they grow
+/// (at each fifth, it took a tenth of the server's time under load).
 async fn analyze_as_tables_grow(pool: PgPool, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -16,11 +16,11 @@ pub(super) async fn claim(
     // LOCKED hands each of them different rows, and a row another box
     // leased meanwhile is re-checked against the WHERE clause and dropped.
     // `OF n` leaves the users alone, so ingest never waits on the sender.
-    // The pause is checked once for '*' and against the set of paused
-    // numbers: written as a join with `paused_numbers`, the planner took it
-    // to remove all but one row, so it sorted the whole queue instead of
-    // reading the due index in order up to the limit (30 ms a claim with
-    // 2,000 due notices).
+    // The pause is checked once for '*' (under `sunset pause` the queue is
+    // not read at all) and against the set of paused numbers: written as a
+    // join with `paused_numbers`, the planner took it to remove all but one
+    // row, so it sorted the whole queue instead of reading the due index in
+    // order up to the limit (30 ms a claim with 2,000 due notices).
     let rows = sqlx::query(
         "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country,
                 COALESCE(u.last_message_at, n.created_at) AS last_message_at

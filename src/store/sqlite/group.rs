@@ -35,12 +35,15 @@ impl GroupWrite for SqliteGroup {
         let mut outcome = GroupOutcome::default();
         if !group.jobs.is_empty() || !group.reports.is_empty() || !group.finishes.is_empty() {
             let stored = read(&mut tx, group).await?;
+            let next_ids = stored
+                .next_ids
+                .ok_or_else(|| StoreError::Corrupt("a group read no free ids".into()))?;
             let count = group.jobs.iter().map(|job| job.messages.len()).sum();
             let plan = batch::plan(
                 &group.jobs,
                 &stored.seen,
                 stored.users,
-                FreeIds::after(stored.next_ids, count),
+                FreeIds::after(next_ids, count),
             )?;
             let (changed, unknown) =
                 progress::apply(&group.reports, &group.finishes, stored.notices);
@@ -82,7 +85,7 @@ struct Stored {
     users: Vec<UserRecord>,
     /// The next free id of users, inbound and notices: one writer holds
     /// the write lock, so they are ours to take.
-    next_ids: (i64, i64, i64),
+    next_ids: Option<(i64, i64, i64)>,
     notices: Vec<NoticeProgress>,
 }
 
@@ -123,7 +126,7 @@ async fn read(tx: &mut SqliteConnection, group: &Group<'_>) -> Result<Stored, St
     let mut stored = Stored {
         seen: HashSet::new(),
         users: vec![],
-        next_ids: (1, 1, 1),
+        next_ids: None,
         notices: vec![],
     };
     for row in &found {
@@ -133,11 +136,11 @@ async fn read(tx: &mut SqliteConnection, group: &Group<'_>) -> Result<Stored, St
             }
             "user" => stored.users.push(UserRecord::from_row(row)?),
             "next" => {
-                stored.next_ids = (
+                stored.next_ids = Some((
                     row.try_get("users")?,
                     row.try_get("inbound")?,
                     row.try_get("notices")?,
-                );
+                ));
             }
             "notice" => stored.notices.push(NoticeProgress::from_row(row)?),
             other => {

@@ -15,7 +15,9 @@ pub(super) async fn claim(
     // mid-send: it is due again. The queue is read in due order from its
     // own index, so a claim stops at `limit`; left to itself the planner
     // takes the status index and sorts the whole backlog (16 ms for 5,000
-    // queued notices, against 1 ms).
+    // queued notices, against 1 ms). The check of '*' names no row of the
+    // queue, so it runs once: under `sunset pause` a claim reads nothing
+    // (2 ms with 32,000 queued, where a check per row took 19 ms).
     let rows = sqlx::query(
         "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country,
                 COALESCE(u.last_message_at, n.created_at) AS last_message_at
