@@ -86,8 +86,13 @@ pub(crate) struct UserRecord {
     pub created_at: i64,
 }
 
+/// The columns a store selects for [`UserRecord::from_row`], after `id`.
+pub(crate) const USER_COLUMNS: &str = "phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, \
+     chosen_locale, opted_out, last_message_at, last_notice_at, last_notice_phase, last_notice_locale, \
+     flood_window_start, flood_count, created_at";
+
 impl UserRecord {
-    /// A user row as either store returns it.
+    /// A user row as either store returns it, with `id` and [`USER_COLUMNS`].
     pub fn from_row(row: &impl StoredRow) -> Result<Self, StoreError> {
         let id = row.int("id")?;
         let last_notice = match row.maybe_int("last_notice_at")? {
@@ -169,6 +174,19 @@ impl FreeIds {
             inbound: span(first.1),
             notices: span(first.2),
         }
+    }
+}
+
+/// Ids a sequence handed out, one of each table per message.
+impl FromIterator<(i64, i64, i64)> for FreeIds {
+    fn from_iter<I: IntoIterator<Item = (i64, i64, i64)>>(ids: I) -> Self {
+        let mut free = Self::default();
+        for (user, inbound, notice) in ids {
+            free.users.push_back(user);
+            free.inbound.push_back(inbound);
+            free.notices.push_back(notice);
+        }
+        free
     }
 }
 

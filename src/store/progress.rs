@@ -16,8 +16,8 @@ pub(crate) struct Finish {
     pub now: Timestamp,
 }
 
-/// The columns a store selects for [`NoticeProgress::from_row`].
-pub(crate) const PROGRESS_COLUMNS: &str = "id, status, due_at, lease_until, attempts, outbound_message_id, \
+/// The columns a store selects for [`NoticeProgress::from_row`], after `id`.
+pub(crate) const PROGRESS_COLUMNS: &str = "status, due_at, lease_until, attempts, outbound_message_id, \
      sent_at, delivered_at, read_at, error_code, error_title";
 
 /// A notice as delivery reports and send outcomes move it.
@@ -40,7 +40,7 @@ pub(crate) struct NoticeProgress {
 }
 
 impl NoticeProgress {
-    /// A notice row as either store returns it, with [`PROGRESS_COLUMNS`].
+    /// A notice row as either store returns it, with `id` and [`PROGRESS_COLUMNS`].
     pub fn from_row(row: &impl StoredRow) -> Result<Self, StoreError> {
         let id = row.int("id")?;
         let status = row.text("status")?;

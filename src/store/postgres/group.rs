@@ -1,15 +1,25 @@
 //! How the PostgreSQL store writes a group, safely while other boxes write
 //! to the same database: new senders are created first, on their own; the
-//! group's users are then locked in id order, so a second box deciding a
-//! message from the same person waits, then sees what this one stored.
+//! group's users, then its notices, are locked in id order, so a second box
+//! deciding a message from the same person, or moving the same notice,
+//! waits, then sees what this one stored.
+//!
+//! Every statement is a round trip to the server and a plan and an
+//! executor of its own there, however few rows it touches, so a group
+//! makes as few as its order allows: it locks and reads its users in one
+//! statement; reads the message ids already seen, its new ids and its
+//! notices (locked) in a second, after the users' locks, to see another
+//! box's commit for the same people; decides in memory; and writes every
+//! row in a third.
 
-use crate::store::batch::{self, FreeIds, Job, Plan, UserRecord};
-use crate::store::progress::{self, Finish, NoticeProgress, PROGRESS_COLUMNS};
+use crate::store::batch::{self, Job, Plan, USER_COLUMNS, UserRecord};
+use crate::store::progress::{self, NoticeProgress, PROGRESS_COLUMNS};
 use crate::store::writer::{Group, GroupOutcome, GroupWrite};
-use crate::store::{StatusUpdate, StoreError, rows};
+use crate::store::{StoreError, rows};
 use async_trait::async_trait;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Row};
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// The pool the group writer takes a connection from for each group.
 pub(super) struct PgGroup(pub PgPool);
@@ -23,15 +33,22 @@ impl GroupWrite for PgGroup {
         // Claims and send slots never come here: on PostgreSQL they take
         // their own short transactions.
         let mut tx = self.0.begin().await?;
-        let mut outcome = GroupOutcome::default();
-        if !group.jobs.is_empty() {
-            outcome.decided = ingest(&mut tx, &group.jobs).await?;
-        }
-        if !group.reports.is_empty() || !group.finishes.is_empty() {
-            outcome.unknown = progress(&mut tx, &group.reports, &group.finishes).await?;
-        }
+        let users = if group.jobs.is_empty() {
+            vec![]
+        } else {
+            lock_users(&mut tx, &group.jobs).await?
+        };
+        let stored = read(&mut tx, group).await?;
+        let free = stored.next_ids.into_iter().collect();
+        let plan = batch::plan(&group.jobs, &stored.seen, users, free)?;
+        let (changed, unknown) = progress::apply(&group.reports, &group.finishes, stored.notices);
+        write(&mut tx, &plan, &changed).await?;
         tx.commit().await?;
-        Ok(outcome)
+        Ok(GroupOutcome {
+            decided: plan.outcomes,
+            unknown,
+            ..GroupOutcome::default()
+        })
     }
 }
 
@@ -51,10 +68,20 @@ async fn create_senders(pool: &PgPool, jobs: &[&Job]) -> Result<(), StoreError> 
     Ok(())
 }
 
-async fn ingest<'a>(
-    tx: &mut PgConnection,
-    jobs: &[&'a Job],
-) -> Result<Vec<Vec<crate::store::Ingested>>, StoreError> {
+static LOCK_USERS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT id, {USER_COLUMNS} FROM users
+         WHERE phone_number_id = ANY($1) AND (bsuid = ANY($2) OR wa_id = ANY($3))
+         ORDER BY id FOR UPDATE"
+    )
+});
+
+/// Locks and reads the records the group's senders may be, in id order.
+///
+/// Arrays, not joins with the JSON rows: the planner knows their length
+/// and reads the two indexes; the few extra records a second number brings
+/// in are locked, loaded and left alone.
+async fn lock_users(tx: &mut PgConnection, jobs: &[&Job]) -> Result<Vec<UserRecord>, StoreError> {
     let (bsuids, wa_ids) = batch::sender_keys(jobs);
     let mut numbers: Vec<&str> = bsuids
         .iter()
@@ -63,148 +90,159 @@ async fn ingest<'a>(
         .collect();
     numbers.sort_unstable();
     numbers.dedup();
-    let second = |keys: &[(&str, &'a str)]| keys.iter().map(|(_, key)| *key).collect::<Vec<_>>();
-    // Arrays, not joins with the JSON rows: the planner knows their length
-    // and reads the two indexes; the few extra records a second number
-    // brings in are locked, loaded and left alone.
-    let users = sqlx::query(
-        "SELECT id, phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, chosen_locale, opted_out,
-                last_message_at, last_notice_at, last_notice_phase, last_notice_locale, flood_window_start,
-                flood_count, created_at
-         FROM users WHERE phone_number_id = ANY($1) AND (bsuid = ANY($2) OR wa_id = ANY($3))
-         ORDER BY id FOR UPDATE",
-    )
-    .bind(&numbers)
-    .bind(second(&bsuids))
-    .bind(second(&wa_ids))
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(UserRecord::from_row)
-    .collect::<Result<Vec<_>, _>>()?;
-    // Read after the locks: another box's commit for these users is seen.
-    let seen: HashSet<String> =
-        sqlx::query_scalar("SELECT message_id FROM inbound WHERE message_id = ANY($1)")
-            .bind(batch::message_ids(jobs))
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect();
-    let count: i64 = jobs.iter().map(|job| job.messages.len() as i64).sum();
-    let ids: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT nextval('users_id_seq'), nextval('inbound_id_seq'), nextval('notices_id_seq')
-         FROM generate_series(1, $1)",
-    )
-    .bind(count)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut free = FreeIds::default();
-    for (user, inbound, notice) in ids {
-        free.users.push_back(user);
-        free.inbound.push_back(inbound);
-        free.notices.push_back(notice);
-    }
-    let Plan {
-        new_users,
-        changed_users,
-        inbound,
-        notices,
-        outcomes,
-    } = batch::plan(jobs, &seen, users, free)?;
-    if !new_users.is_empty() {
-        sqlx::query(
-            "INSERT INTO users (id, phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, chosen_locale,
-                                opted_out, last_message_at, last_notice_at, last_notice_phase, last_notice_locale,
-                                flood_window_start, flood_count, created_at)
-             SELECT (value->>0)::BIGINT, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
-                    value->>7, (value->>8)::INT <> 0, (value->>9)::BIGINT, (value->>10)::BIGINT, value->>11,
-                    value->>12, (value->>13)::BIGINT, (value->>14)::BIGINT, (value->>15)::BIGINT
-             FROM jsonb_array_elements($1::JSONB)",
-        )
-        .bind(rows::users(&new_users))
-        .execute(&mut *tx)
-        .await?;
-    }
-    if !changed_users.is_empty() {
-        sqlx::query(
-            "UPDATE users SET bsuid = j.value->>2, wa_id = j.value->>3, profile_name = j.value->>6,
-                    chosen_locale = j.value->>7, opted_out = (j.value->>8)::INT <> 0,
-                    last_message_at = (j.value->>9)::BIGINT, last_notice_at = (j.value->>10)::BIGINT,
-                    last_notice_phase = j.value->>11, last_notice_locale = j.value->>12,
-                    flood_window_start = (j.value->>13)::BIGINT, flood_count = (j.value->>14)::BIGINT
-             FROM jsonb_array_elements($1::JSONB) AS j
-             WHERE users.id = (j.value->>0)::BIGINT AND users.id = ANY($2)",
-        )
-        .bind(rows::users(&changed_users))
-        .bind(changed_users.iter().map(|u| u.id).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
-    }
-    if !inbound.is_empty() {
-        sqlx::query(
-            "INSERT INTO inbound (id, message_id, received_at, message_sent_at, phone_number_id, user_id,
-                                  inbound_type, country, locale, locale_source, decision)
-             SELECT (value->>0)::BIGINT, value->>1, (value->>2)::BIGINT, (value->>3)::BIGINT, value->>4,
-                    (value->>5)::BIGINT, value->>6, value->>7, value->>8, value->>9, value->>10
-             FROM jsonb_array_elements($1::JSONB)",
-        )
-        .bind(rows::inbound(&inbound))
-        .execute(&mut *tx)
-        .await?;
-    }
-    if !notices.is_empty() {
-        sqlx::query(
-            "INSERT INTO notices (id, inbound_id, user_id, phone_number_id, kind, locale, status, due_at, created_at)
-             SELECT (value->>0)::BIGINT, (value->>1)::BIGINT, (value->>2)::BIGINT, value->>3, value->>4,
-                    value->>5, 'queued', (value->>6)::BIGINT, (value->>6)::BIGINT
-             FROM jsonb_array_elements($1::JSONB)",
-        )
-        .bind(rows::notices(&notices))
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(outcomes)
+    sqlx::query(sqlx::AssertSqlSafe(LOCK_USERS.as_str()))
+        .bind(&numbers)
+        .bind(second(&bsuids))
+        .bind(second(&wa_ids))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(UserRecord::from_row)
+        .collect()
 }
 
-async fn progress(
+/// The ids of (business number, id) pairs.
+fn second<'a>(keys: &[(&str, &'a str)]) -> Vec<&'a str> {
+    keys.iter().map(|(_, key)| *key).collect()
+}
+
+/// What a group reads after its users are locked.
+struct Stored {
+    seen: HashSet<String>,
+    next_ids: Vec<(i64, i64, i64)>,
+    notices: Vec<NoticeProgress>,
+}
+
+/// The message ids of the group already stored, one new id of each table
+/// per message, and the notices the group's reports and outcomes name,
+/// locked in id order; each part tags its rows, and the first names
+/// and types the columns.
+///
+/// Read after the users' locks, so another box's commit for the same
+/// people is seen. Notices are locked because reports for one notice may
+/// reach two boxes at once, and the status read here must still hold when
+/// it is written, or a late `delivered` could overwrite `read`.
+static READ: LazyLock<String> = LazyLock::new(|| {
+    let nulls = vec!["NULL"; PROGRESS_COLUMNS.split(", ").count()].join(", ");
+    format!(
+        "WITH locked AS (
+             SELECT id, {PROGRESS_COLUMNS} FROM notices WHERE outbound_message_id = ANY($3) OR id = ANY($4)
+             ORDER BY id FOR UPDATE
+         )
+         SELECT 'notice' AS part, NULL::TEXT AS message_id, NULL::BIGINT AS users, NULL::BIGINT AS inbound,
+                NULL::BIGINT AS notices, id, {PROGRESS_COLUMNS}
+         FROM locked
+         UNION ALL
+         SELECT 'seen', message_id, NULL, NULL, NULL, NULL, {nulls} FROM inbound WHERE message_id = ANY($1)
+         UNION ALL
+         SELECT 'next', NULL, nextval('users_id_seq'), nextval('inbound_id_seq'), nextval('notices_id_seq'),
+                NULL, {nulls}
+         FROM generate_series(1, $2)",
+    )
+});
+
+async fn read(tx: &mut PgConnection, group: &Group<'_>) -> Result<Stored, StoreError> {
+    let count: usize = group.jobs.iter().map(|job| job.messages.len()).sum();
+    let (outbound, ids) = progress::keys(&group.reports, &group.finishes);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(READ.as_str()))
+        .bind(batch::message_ids(&group.jobs))
+        .bind(i64::try_from(count).unwrap_or(i64::MAX))
+        .bind(outbound)
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut stored = Stored {
+        seen: HashSet::new(),
+        next_ids: vec![],
+        notices: vec![],
+    };
+    for row in &rows {
+        match row.try_get::<&str, _>("part")? {
+            "seen" => {
+                stored.seen.insert(row.try_get("message_id")?);
+            }
+            "next" => stored.next_ids.push((
+                row.try_get("users")?,
+                row.try_get("inbound")?,
+                row.try_get("notices")?,
+            )),
+            "notice" => stored.notices.push(NoticeProgress::from_row(row)?),
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "a group read a row of {other}"
+                )));
+            }
+        }
+    }
+    Ok(stored)
+}
+
+/// Every row a group writes, in one statement; an empty array writes
+/// nothing. The checks of foreign keys and the rollups' triggers run at
+/// its end, when every part is written. The text sent is written once,
+/// when the attempt that rendered it ends.
+const WRITE: &str = "
+    WITH new_users AS (
+        INSERT INTO users (id, phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, chosen_locale,
+                           opted_out, last_message_at, last_notice_at, last_notice_phase, last_notice_locale,
+                           flood_window_start, flood_count, created_at)
+        SELECT (value->>0)::BIGINT, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
+               value->>7, (value->>8)::INT <> 0, (value->>9)::BIGINT, (value->>10)::BIGINT, value->>11,
+               value->>12, (value->>13)::BIGINT, (value->>14)::BIGINT, (value->>15)::BIGINT
+        FROM jsonb_array_elements($1::JSONB)
+    ), changed_users AS (
+        UPDATE users SET bsuid = j.value->>2, wa_id = j.value->>3, profile_name = j.value->>6,
+               chosen_locale = j.value->>7, opted_out = (j.value->>8)::INT <> 0,
+               last_message_at = (j.value->>9)::BIGINT, last_notice_at = (j.value->>10)::BIGINT,
+               last_notice_phase = j.value->>11, last_notice_locale = j.value->>12,
+               flood_window_start = (j.value->>13)::BIGINT, flood_count = (j.value->>14)::BIGINT
+        FROM jsonb_array_elements($2::JSONB) AS j
+        WHERE users.id = (j.value->>0)::BIGINT AND users.id = ANY($3)
+    ), new_inbound AS (
+        INSERT INTO inbound (id, message_id, received_at, message_sent_at, phone_number_id, user_id,
+                             inbound_type, country, locale, locale_source, decision)
+        SELECT (value->>0)::BIGINT, value->>1, (value->>2)::BIGINT, (value->>3)::BIGINT, value->>4,
+               (value->>5)::BIGINT, value->>6, value->>7, value->>8, value->>9, value->>10
+        FROM jsonb_array_elements($4::JSONB)
+    ), new_notices AS (
+        INSERT INTO notices (id, inbound_id, user_id, phone_number_id, kind, locale, status, due_at, created_at)
+        SELECT (value->>0)::BIGINT, (value->>1)::BIGINT, (value->>2)::BIGINT, value->>3, value->>4,
+               value->>5, 'queued', (value->>6)::BIGINT, (value->>6)::BIGINT
+        FROM jsonb_array_elements($5::JSONB)
+    )
+    UPDATE notices SET status = j.value->>1, due_at = (j.value->>2)::BIGINT,
+           lease_until = (j.value->>3)::BIGINT, attempts = (j.value->>4)::BIGINT,
+           outbound_message_id = j.value->>5, sent_at = (j.value->>6)::BIGINT,
+           delivered_at = (j.value->>7)::BIGINT, read_at = (j.value->>8)::BIGINT,
+           error_code = (j.value->>9)::BIGINT, error_title = j.value->>10,
+           body = COALESCE(j.value->>11, notices.body), phase = COALESCE(j.value->>12, notices.phase),
+           days_left = COALESCE((j.value->>13)::BIGINT, notices.days_left),
+           template_version = COALESCE(j.value->>14, notices.template_version)
+    FROM jsonb_array_elements($6::JSONB) AS j
+    WHERE notices.id = (j.value->>0)::BIGINT AND notices.id = ANY($7)";
+
+async fn write(
     tx: &mut PgConnection,
-    reports: &[&[StatusUpdate]],
-    finishes: &[&Finish],
-) -> Result<Vec<usize>, StoreError> {
-    let (outbound, ids) = progress::keys(reports, finishes);
-    // FOR UPDATE, in id order: reports for one notice may reach two boxes
-    // at once, and the status read here must still hold when it is
-    // written, or a late `delivered` could overwrite `read`.
-    let loaded = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {PROGRESS_COLUMNS} FROM notices WHERE outbound_message_id = ANY($1) OR id = ANY($2)
-         ORDER BY id FOR UPDATE"
-    )))
-    .bind(outbound)
-    .bind(ids)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(NoticeProgress::from_row)
-    .collect::<Result<Vec<_>, _>>()?;
-    let (changed, unknown) = progress::apply(reports, finishes, loaded);
-    if !changed.is_empty() {
-        // The text sent is written once, when the attempt that rendered it ends.
-        sqlx::query(
-            "UPDATE notices SET status = j.value->>1, due_at = (j.value->>2)::BIGINT,
-                    lease_until = (j.value->>3)::BIGINT, attempts = (j.value->>4)::BIGINT,
-                    outbound_message_id = j.value->>5, sent_at = (j.value->>6)::BIGINT,
-                    delivered_at = (j.value->>7)::BIGINT, read_at = (j.value->>8)::BIGINT,
-                    error_code = (j.value->>9)::BIGINT, error_title = j.value->>10,
-                    body = COALESCE(j.value->>11, notices.body), phase = COALESCE(j.value->>12, notices.phase),
-                    days_left = COALESCE((j.value->>13)::BIGINT, notices.days_left),
-                    template_version = COALESCE(j.value->>14, notices.template_version)
-             FROM jsonb_array_elements($1::JSONB) AS j
-             WHERE notices.id = (j.value->>0)::BIGINT AND notices.id = ANY($2)",
-        )
-        .bind(rows::progress(&changed))
+    plan: &Plan,
+    changed: &[NoticeProgress],
+) -> Result<(), StoreError> {
+    let nothing = plan.new_users.is_empty()
+        && plan.changed_users.is_empty()
+        && plan.inbound.is_empty()
+        && plan.notices.is_empty()
+        && changed.is_empty();
+    if nothing {
+        return Ok(());
+    }
+    sqlx::query(WRITE)
+        .bind(rows::users(&plan.new_users))
+        .bind(rows::users(&plan.changed_users))
+        .bind(plan.changed_users.iter().map(|u| u.id).collect::<Vec<_>>())
+        .bind(rows::inbound(&plan.inbound))
+        .bind(rows::notices(&plan.notices))
+        .bind(rows::progress(changed))
         .bind(changed.iter().map(|n| n.id).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
-    }
-    Ok(unknown)
+    Ok(())
 }

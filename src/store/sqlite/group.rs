@@ -10,7 +10,7 @@
 //! after another in its worker, binding each `$N` to the same arguments.
 
 use super::{WriteTurn, log, outbox};
-use crate::store::batch::{self, FreeIds, Plan, UserRecord};
+use crate::store::batch::{self, FreeIds, Plan, USER_COLUMNS, UserRecord};
 use crate::store::progress::{self, NoticeProgress, PROGRESS_COLUMNS};
 use crate::store::writer::{Claim, Group, GroupOutcome, GroupWrite, Reservation};
 use crate::store::{StoreError, rows};
@@ -93,10 +93,7 @@ struct Stored {
 static READ: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT 'seen' AS part, message_id FROM inbound WHERE message_id IN (SELECT value FROM json_each($1));
-         SELECT 'user' AS part, id, phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, chosen_locale,
-                opted_out, last_message_at, last_notice_at, last_notice_phase, last_notice_locale,
-                flood_window_start, flood_count, created_at
-         FROM users WHERE id IN (
+         SELECT 'user' AS part, id, {USER_COLUMNS} FROM users WHERE id IN (
              SELECT u.id FROM json_each($2) k JOIN users u
                  ON u.phone_number_id = k.value->>0 AND u.bsuid = k.value->>1
              UNION
@@ -105,10 +102,10 @@ static READ: LazyLock<String> = LazyLock::new(|| {
          SELECT 'next' AS part, (SELECT COALESCE(MAX(id), 0) + 1 FROM users) AS users,
                 (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound) AS inbound,
                 (SELECT COALESCE(MAX(id), 0) + 1 FROM notices) AS notices;
-         SELECT 'notice' AS part, {PROGRESS_COLUMNS} FROM notices
+         SELECT 'notice' AS part, id, {PROGRESS_COLUMNS} FROM notices
          WHERE outbound_message_id IN (SELECT value FROM json_each($4))
          UNION
-         SELECT 'notice' AS part, {PROGRESS_COLUMNS} FROM notices WHERE id IN (SELECT value FROM json_each($5))"
+         SELECT 'notice' AS part, id, {PROGRESS_COLUMNS} FROM notices WHERE id IN (SELECT value FROM json_each($5))"
     )
 });
 
