@@ -201,6 +201,32 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// CPU seconds so far of every process named `postgres`: the server's
+/// backends, writers and autovacuum, by pid.
+fn postgres_cpu_seconds() -> BTreeMap<String, f64> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return BTreeMap::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().into_string().ok()?;
+            let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+            (comm.trim() == "postgres").then_some(())?;
+            Some((pid.clone(), cpu_seconds(&pid)?))
+        })
+        .collect()
+}
+
+/// CPU the PostgreSQL server used between two readings; a process that
+/// started in between counts whole, one that ended is missed.
+fn postgres_cpu_between(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>) -> f64 {
+    after
+        .iter()
+        .map(|(pid, cpu)| cpu - before.get(pid).copied().unwrap_or(0.0))
+        .sum()
+}
+
 // --------------------------------------------------------- fake Graph API
 
 /// When Meta posts each delivery report after the send: `sent` at once,
@@ -1056,6 +1082,8 @@ struct SunsetResult {
     server_cpu_seconds: Option<f64>,
     /// This process: load generator and fake Graph API.
     loadgen_cpu_seconds: Option<f64>,
+    /// The PostgreSQL server's processes, for the PostgreSQL run.
+    database_cpu_seconds: Option<f64>,
     rate_check: Option<RateCheck>,
     max_sends_any_second_whole_run: usize,
     decisions: Vec<String>,
@@ -1145,10 +1173,12 @@ async fn drive_service(
             tokio::time::sleep(warmup).await;
             let before = cpu_seconds(&pid);
             let own_before = cpu_seconds("self");
+            let database_before = postgres_cpu_seconds();
             tokio::time::sleep(seconds).await;
             let own = cpu_seconds("self").zip(own_before).map(|(a, b)| a - b);
+            let database = postgres_cpu_between(&database_before, &postgres_cpu_seconds());
             let server = cpu_seconds(&pid)? - before?;
-            Some((server, own))
+            Some((server, own, database))
         })
     };
     let load = run_load(LoadSpec {
@@ -1163,10 +1193,15 @@ async fn drive_service(
         statuses: (!args.no_statuses).then(|| Arc::clone(&ctx.graph)),
     })
     .await;
-    let (server_cpu_seconds, loadgen_cpu_seconds) = match cpu_timer.await.ok().flatten() {
-        Some((server, own)) => (Some(server), own),
-        None => (None, None),
-    };
+    let (server_cpu_seconds, loadgen_cpu_seconds, database_cpu_seconds) =
+        match cpu_timer.await.ok().flatten() {
+            Some((server, own, database)) => (
+                Some(server),
+                own,
+                (backend == Backend::Postgres).then_some(database),
+            ),
+            None => (None, None, None),
+        };
     let sends_during_load = ctx
         .graph
         .sends_between(load.measure_start, load.measure_end)
@@ -1200,6 +1235,7 @@ async fn drive_service(
         peak_rss_kb,
         server_cpu_seconds,
         loadgen_cpu_seconds,
+        database_cpu_seconds,
         rate_check,
         max_sends_any_second_whole_run: max_in_one_second(&all_sends),
         decisions,
@@ -1464,6 +1500,14 @@ fn report(
             let handled = (load.messages_ok + load.statuses_ok).max(1) as f64;
             println!(
                 "  server CPU during the load: {:.2} cores, {:.0} µs per webhook",
+                cpu / args.seconds,
+                cpu * 1e6 / handled
+            );
+        }
+        if let Some(cpu) = r.database_cpu_seconds {
+            let handled = (load.messages_ok + load.statuses_ok).max(1) as f64;
+            println!(
+                "  PostgreSQL server CPU meanwhile: {:.2} cores, {:.0} µs per webhook",
                 cpu / args.seconds,
                 cpu * 1e6 / handled
             );

@@ -53,15 +53,26 @@ async fn analyze_as_tables_grow(pool: PgPool, every: Duration) {
             }
         };
         for table in stale {
-            let analyze = format!("ANALYZE {table}");
-            if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(analyze))
-                .execute(&pool)
-                .await
-            {
+            if let Err(error) = analyze(&pool, &table).await {
                 tracing::warn!(%error, table, "could not refresh the table's statistics");
             }
         }
     }
+}
+
+/// `ANALYZE` from a sample of 3,000 rows (statistics target 10) instead
+/// of 30,000: enough for the plans of the busy statements (lookups by
+/// unique keys, the due queue), and a tenth of the work while the tables
+/// grow. Autovacuum's own runs keep the server's default.
+async fn analyze(pool: &PgPool, table: &str) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL default_statistics_target = 10")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
