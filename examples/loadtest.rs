@@ -1496,21 +1496,19 @@ fn report(
             "  sends/s at the fake during the load: {:.0}",
             r.sends_during_load as f64 / load.seconds
         );
-        if let Some(cpu) = r.server_cpu_seconds {
-            let handled = (load.messages_ok + load.statuses_ok).max(1) as f64;
-            println!(
-                "  server CPU during the load: {:.2} cores, {:.0} µs per webhook",
-                cpu / args.seconds,
-                cpu * 1e6 / handled
-            );
-        }
-        if let Some(cpu) = r.database_cpu_seconds {
-            let handled = (load.messages_ok + load.statuses_ok).max(1) as f64;
-            println!(
-                "  PostgreSQL server CPU meanwhile: {:.2} cores, {:.0} µs per webhook",
-                cpu / args.seconds,
-                cpu * 1e6 / handled
-            );
+        let handled = (load.messages_ok + load.statuses_ok).max(1) as f64;
+        let cpu_lines = [
+            ("server CPU during the load", r.server_cpu_seconds),
+            ("PostgreSQL server CPU meanwhile", r.database_cpu_seconds),
+        ];
+        for (what, cpu) in cpu_lines {
+            if let Some(cpu) = cpu {
+                println!(
+                    "  {what}: {:.2} cores, {:.0} µs per webhook",
+                    cpu / args.seconds,
+                    cpu * 1e6 / handled
+                );
+            }
         }
         if let Some(cpu) = r.loadgen_cpu_seconds {
             println!(

@@ -205,6 +205,16 @@ pub(crate) struct Plan {
     pub outcomes: Vec<Vec<Ingested>>,
 }
 
+impl Plan {
+    /// True when the group has no row to write.
+    pub fn is_empty(&self) -> bool {
+        self.new_users.is_empty()
+            && self.changed_users.is_empty()
+            && self.inbound.is_empty()
+            && self.notices.is_empty()
+    }
+}
+
 /// (business number, id) pairs to look users up by.
 pub(crate) type SenderKeys<'a> = Vec<(&'a str, &'a str)>;
 

@@ -10,6 +10,7 @@ mod rows;
 mod shared;
 mod sqlite;
 mod stats;
+mod stored;
 mod writer;
 
 pub use log::{Count, Funnel, LogEntry, LogQuery, Stats};

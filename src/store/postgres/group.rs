@@ -14,11 +14,11 @@
 
 use crate::store::batch::{self, Job, Plan, USER_COLUMNS, UserRecord};
 use crate::store::progress::{self, NoticeProgress, PROGRESS_COLUMNS};
+use crate::store::stored::Stored;
 use crate::store::writer::{Group, GroupOutcome, GroupWrite};
 use crate::store::{StoreError, rows};
 use async_trait::async_trait;
-use sqlx::{PgConnection, PgPool, Row};
-use std::collections::HashSet;
+use sqlx::{PgConnection, PgPool};
 use std::sync::LazyLock;
 
 /// The pool the group writer takes a connection from for each group.
@@ -103,13 +103,6 @@ async fn lock_users(tx: &mut PgConnection, jobs: &[&Job]) -> Result<Vec<UserReco
         .collect()
 }
 
-/// What a group reads after its users are locked.
-struct Stored {
-    seen: HashSet<String>,
-    next_ids: Vec<(i64, i64, i64)>,
-    notices: Vec<NoticeProgress>,
-}
-
 /// The message ids of the group already stored, one new id of each table
 /// per message, and the notices the group's reports and outcomes name,
 /// locked in id order; each part tags its rows, and the first names
@@ -146,30 +139,7 @@ async fn read(tx: &mut PgConnection, group: &Group<'_>) -> Result<Stored, StoreE
         .bind(ids)
         .fetch_all(&mut *tx)
         .await?;
-    let mut stored = Stored {
-        seen: HashSet::new(),
-        next_ids: vec![],
-        notices: vec![],
-    };
-    for row in &rows {
-        match row.try_get::<&str, _>("part")? {
-            "seen" => {
-                stored.seen.insert(row.try_get("message_id")?);
-            }
-            "next" => stored.next_ids.push((
-                row.try_get("users")?,
-                row.try_get("inbound")?,
-                row.try_get("notices")?,
-            )),
-            "notice" => stored.notices.push(NoticeProgress::from_row(row)?),
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "a group read a row of {other}"
-                )));
-            }
-        }
-    }
-    Ok(stored)
+    Stored::from_rows(&rows)
 }
 
 /// Every row a group writes, in one statement; an empty array writes
@@ -221,12 +191,7 @@ async fn write(
     plan: &Plan,
     changed: &[NoticeProgress],
 ) -> Result<(), StoreError> {
-    let nothing = plan.new_users.is_empty()
-        && plan.changed_users.is_empty()
-        && plan.inbound.is_empty()
-        && plan.notices.is_empty()
-        && changed.is_empty();
-    if nothing {
+    if plan.is_empty() && changed.is_empty() {
         return Ok(());
     }
     sqlx::query(WRITE)

@@ -10,13 +10,13 @@
 //! after another in its worker, binding each `$N` to the same arguments.
 
 use super::{WriteTurn, log, outbox};
-use crate::store::batch::{self, FreeIds, Plan, USER_COLUMNS, UserRecord};
+use crate::store::batch::{self, FreeIds, Plan, USER_COLUMNS};
 use crate::store::progress::{self, NoticeProgress, PROGRESS_COLUMNS};
+use crate::store::stored::Stored;
 use crate::store::writer::{Claim, Group, GroupOutcome, GroupWrite, Reservation};
 use crate::store::{StoreError, rows};
 use async_trait::async_trait;
-use sqlx::{Connection, Row, SqliteConnection};
-use std::collections::HashSet;
+use sqlx::{Connection, SqliteConnection};
 use std::sync::LazyLock;
 
 /// The connection the group writer owns.
@@ -35,8 +35,11 @@ impl GroupWrite for SqliteGroup {
         let mut outcome = GroupOutcome::default();
         if !group.jobs.is_empty() || !group.reports.is_empty() || !group.finishes.is_empty() {
             let stored = read(&mut tx, group).await?;
+            // One writer holds the write lock: the next free ids are ours.
             let next_ids = stored
                 .next_ids
+                .first()
+                .copied()
                 .ok_or_else(|| StoreError::Corrupt("a group read no free ids".into()))?;
             let count = group.jobs.iter().map(|job| job.messages.len()).sum();
             let plan = batch::plan(
@@ -79,16 +82,6 @@ impl GroupWrite for SqliteGroup {
     }
 }
 
-/// What a group reads before it decides.
-struct Stored {
-    seen: HashSet<String>,
-    users: Vec<UserRecord>,
-    /// The next free id of users, inbound and notices: one writer holds
-    /// the write lock, so they are ours to take.
-    next_ids: Option<(i64, i64, i64)>,
-    notices: Vec<NoticeProgress>,
-}
-
 /// Each statement tags its rows with the part of [`Stored`] they fill.
 static READ: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -120,34 +113,7 @@ async fn read(tx: &mut SqliteConnection, group: &Group<'_>) -> Result<Stored, St
         .bind(rows::json(&ids))
         .fetch_all(&mut *tx)
         .await?;
-    let mut stored = Stored {
-        seen: HashSet::new(),
-        users: vec![],
-        next_ids: None,
-        notices: vec![],
-    };
-    for row in &found {
-        match row.try_get::<&str, _>("part")? {
-            "seen" => {
-                stored.seen.insert(row.try_get("message_id")?);
-            }
-            "user" => stored.users.push(UserRecord::from_row(row)?),
-            "next" => {
-                stored.next_ids = Some((
-                    row.try_get("users")?,
-                    row.try_get("inbound")?,
-                    row.try_get("notices")?,
-                ));
-            }
-            "notice" => stored.notices.push(NoticeProgress::from_row(row)?),
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "a group read a row of {other}"
-                )));
-            }
-        }
-    }
-    Ok(stored)
+    Stored::from_rows(&found)
 }
 
 /// Every row a group writes, in one call; an empty array writes nothing.
@@ -187,12 +153,7 @@ async fn write(
     plan: &Plan,
     changed: &[NoticeProgress],
 ) -> Result<(), StoreError> {
-    let nothing = plan.new_users.is_empty()
-        && plan.changed_users.is_empty()
-        && plan.inbound.is_empty()
-        && plan.notices.is_empty()
-        && changed.is_empty();
-    if nothing {
+    if plan.is_empty() && changed.is_empty() {
         return Ok(());
     }
     sqlx::query(WRITE)
