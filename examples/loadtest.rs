@@ -210,10 +210,11 @@ fn postgres_cpu_seconds() -> BTreeMap<String, f64> {
     entries
         .flatten()
         .filter_map(|entry| {
-            let pid = entry.file_name().into_string().ok()?;
             let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
             (comm.trim() == "postgres").then_some(())?;
-            Some((pid.clone(), cpu_seconds(&pid)?))
+            let pid = entry.file_name().into_string().ok()?;
+            let cpu = cpu_seconds(&pid)?;
+            Some((pid, cpu))
         })
         .collect()
 }
@@ -1173,10 +1174,11 @@ async fn drive_service(
             tokio::time::sleep(warmup).await;
             let before = cpu_seconds(&pid);
             let own_before = cpu_seconds("self");
-            let database_before = postgres_cpu_seconds();
+            let database_before = (backend == Backend::Postgres).then(postgres_cpu_seconds);
             tokio::time::sleep(seconds).await;
             let own = cpu_seconds("self").zip(own_before).map(|(a, b)| a - b);
-            let database = postgres_cpu_between(&database_before, &postgres_cpu_seconds());
+            let database = database_before
+                .map(|before| postgres_cpu_between(&before, &postgres_cpu_seconds()));
             let server = cpu_seconds(&pid)? - before?;
             Some((server, own, database))
         })
@@ -1195,11 +1197,7 @@ async fn drive_service(
     .await;
     let (server_cpu_seconds, loadgen_cpu_seconds, database_cpu_seconds) =
         match cpu_timer.await.ok().flatten() {
-            Some((server, own, database)) => (
-                Some(server),
-                own,
-                (backend == Backend::Postgres).then_some(database),
-            ),
+            Some((server, own, database)) => (Some(server), own, database),
             None => (None, None, None),
         };
     let sends_during_load = ctx

@@ -165,19 +165,7 @@ pub(crate) struct FreeIds {
     pub notices: VecDeque<i64>,
 }
 
-impl FreeIds {
-    /// `count` ids of each table from the first free ones (one writer).
-    pub fn after(first: (i64, i64, i64), count: usize) -> Self {
-        let span = |from: i64| (from..).take(count).collect();
-        Self {
-            users: span(first.0),
-            inbound: span(first.1),
-            notices: span(first.2),
-        }
-    }
-}
-
-/// Ids a sequence handed out, one of each table per message.
+/// One id of each table per message, in the order they were handed out.
 impl FromIterator<(i64, i64, i64)> for FreeIds {
     fn from_iter<I: IntoIterator<Item = (i64, i64, i64)>>(ids: I) -> Self {
         let mut free = Self::default();
@@ -572,7 +560,7 @@ mod tests {
     }
 
     fn ids() -> FreeIds {
-        FreeIds::after((1, 1, 1), 10)
+        (1..=10).map(|id| (id, id, id)).collect()
     }
 
     fn decisions(plan: &Plan) -> Vec<Decision> {

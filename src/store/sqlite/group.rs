@@ -10,7 +10,7 @@
 //! after another in its worker, binding each `$N` to the same arguments.
 
 use super::{WriteTurn, log, outbox};
-use crate::store::batch::{self, FreeIds, Plan, USER_COLUMNS};
+use crate::store::batch::{self, Plan, USER_COLUMNS};
 use crate::store::progress::{self, NoticeProgress, PROGRESS_COLUMNS};
 use crate::store::stored::Stored;
 use crate::store::writer::{Claim, Group, GroupOutcome, GroupWrite, Reservation};
@@ -35,19 +35,8 @@ impl GroupWrite for SqliteGroup {
         let mut outcome = GroupOutcome::default();
         if !group.jobs.is_empty() || !group.reports.is_empty() || !group.finishes.is_empty() {
             let stored = read(&mut tx, group).await?;
-            // One writer holds the write lock: the next free ids are ours.
-            let next_ids = stored
-                .next_ids
-                .first()
-                .copied()
-                .ok_or_else(|| StoreError::Corrupt("a group read no free ids".into()))?;
-            let count = group.jobs.iter().map(|job| job.messages.len()).sum();
-            let plan = batch::plan(
-                &group.jobs,
-                &stored.seen,
-                stored.users,
-                FreeIds::after(next_ids, count),
-            )?;
+            let free = stored.next_ids.into_iter().collect();
+            let plan = batch::plan(&group.jobs, &stored.seen, stored.users, free)?;
             let (changed, unknown) =
                 progress::apply(&group.reports, &group.finishes, stored.notices);
             write(&mut tx, &plan, &changed).await?;
@@ -83,6 +72,8 @@ impl GroupWrite for SqliteGroup {
 }
 
 /// Each statement tags its rows with the part of [`Stored`] they fill.
+/// One writer holds the write lock, so the ids after the largest ones are
+/// free: one of each table per message id, as on PostgreSQL.
 static READ: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT 'seen' AS part, message_id FROM inbound WHERE message_id IN (SELECT value FROM json_each($1));
@@ -92,9 +83,11 @@ static READ: LazyLock<String> = LazyLock::new(|| {
              UNION
              SELECT u.id FROM json_each($3) k JOIN users u
                  ON u.phone_number_id = k.value->>0 AND u.wa_id = k.value->>1);
-         SELECT 'next' AS part, (SELECT COALESCE(MAX(id), 0) + 1 FROM users) AS users,
-                (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound) AS inbound,
-                (SELECT COALESCE(MAX(id), 0) + 1 FROM notices) AS notices;
+         SELECT 'next' AS part, f.users + m.key AS users, f.inbound + m.key AS inbound,
+                f.notices + m.key AS notices
+         FROM json_each($1) m, (SELECT (SELECT COALESCE(MAX(id), 0) + 1 FROM users) AS users,
+                                       (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound) AS inbound,
+                                       (SELECT COALESCE(MAX(id), 0) + 1 FROM notices) AS notices) f;
          SELECT 'notice' AS part, id, {PROGRESS_COLUMNS} FROM notices
          WHERE outbound_message_id IN (SELECT value FROM json_each($4))
          UNION
