@@ -94,6 +94,27 @@ impl Campaign {
         self.args(countdown, &code, &token)
     }
 
+    /// A notice as stored: the account link's token names the user and
+    /// opens the linking page, so the log keeps `{token}` in its place.
+    pub fn without_link_token(&self, text: &str, args: &NoticeArgs) -> String {
+        match &args.link_account {
+            Some(link) => text.replace(link.as_str(), &self.public("link/{token}")),
+            None => text.to_owned(),
+        }
+    }
+
+    /// The variables a locale set is checked with: this campaign's own,
+    /// and a link code and token at least as long as any a notice gets (a
+    /// BSUID of 64 characters, the largest notice id).
+    pub fn sample_args(&self) -> NoticeArgs {
+        let key = self.signing_key.expose();
+        let code = signing::smart_link_code(key, i64::MAX);
+        let token = signing::link_token(key, &"0".repeat(20), &"X".repeat(64), i64::MAX);
+        let mut args = self.args(self.countdown_at(Timestamp::now()), &code, &token);
+        args.link_account = Some(self.public(&format!("link/{token}")));
+        args
+    }
+
     /// The variables `sunset preview` shows: `PREVIEW` for code and token.
     pub fn preview_args(&self, countdown: Countdown) -> NoticeArgs {
         self.args(countdown, "PREVIEW", "PREVIEW")

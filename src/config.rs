@@ -346,6 +346,9 @@ impl Config {
             if self.secrets.app_secret.expose() == DEMO_APP_SECRET {
                 warnings.push("dry-run: webhook signatures are checked with the demo app secret from the README; set SUNSET_APP_SECRET".into());
             }
+            if self.secrets.signing_key.expose() == DEMO_SIGNING_KEY {
+                warnings.push("dry-run: link tokens, smart-link codes and pseudonyms are signed with the demo signing key; set SUNSET_SIGNING_KEY".into());
+            }
         }
         if self.settings.whatsapp.phone_number_ids.is_empty() {
             warnings.push("whatsapp.phone_number_ids is empty: messages to every business number are answered".into());

@@ -2,10 +2,9 @@
 //! and sets published to the database by `sunset locales publish`. The
 //! newest change wins; a set that fails the check never reaches a user.
 
-use crate::i18n::{LiveCatalog, LocaleFile, check, read_locale_dir, version_of};
+use crate::i18n::{LiveCatalog, LocaleFile, NoticeArgs, check, read_locale_dir, version_of};
 use crate::store::Store;
 use anyhow::Context;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,9 +20,9 @@ const PUBLISHED: &str = "published";
 pub async fn publish(
     store: &dyn Store,
     dir: &Path,
-    vars: &BTreeMap<String, String>,
+    sample: &NoticeArgs,
 ) -> anyhow::Result<Result<String, Vec<String>>> {
-    let problems = check::check(dir, vars);
+    let problems = check::check(dir, sample);
     if !problems.is_empty() {
         return Ok(Err(problems.iter().map(ToString::to_string).collect()));
     }

@@ -1,8 +1,10 @@
 //! The `sunset` command line.
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use sunset::campaign::Campaign;
 use sunset::commands::export::{self, Format as ExportFormat};
 use sunset::commands::preview::{self, PreviewError, Standing};
 use sunset::commands::simulate::{self, SimulatedMessage};
@@ -37,7 +39,7 @@ enum Command {
     /// Post a signed test webhook to a running service and show what it did.
     Simulate {
         /// The sender: a phone number in digits (201001234567) or a BSUID (EG.…).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_sender)]
         from: String,
         /// The message text (the caption for image, video and document).
         #[arg(long)]
@@ -63,8 +65,8 @@ enum Command {
         /// Pretend the campaign is in this phase: countdown, final_day or ended.
         #[arg(long, value_parser = parse_phase)]
         phase: Option<Phase>,
-        /// The user's country (ISO code), for regional digits.
-        #[arg(long)]
+        /// The user's country (two-letter ISO code, e.g. EG), for regional digits.
+        #[arg(long, value_parser = parse_country)]
         country: Option<String>,
     },
     /// Write the notification log as CSV or JSON Lines.
@@ -125,6 +127,22 @@ fn parse_age(raw: &str) -> Result<jiff::SignedDuration, String> {
         return Err("must be at least 7d: Meta still retries webhooks that young".into());
     }
     Ok(age)
+}
+
+fn parse_sender(raw: &str) -> Result<String, String> {
+    use sunset::domain::ids::{Bsuid, WaId};
+    WaId::parse(raw)
+        .map(|id| id.as_str().to_owned())
+        .or_else(|| Bsuid::parse(raw).map(|id| id.as_str().to_owned()))
+        .ok_or_else(|| "expected a phone number in digits (201001234567) or a BSUID (EG.…)".into())
+}
+
+fn parse_country(raw: &str) -> Result<String, String> {
+    if raw.len() == 2 && raw.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(raw.to_ascii_uppercase())
+    } else {
+        Err("expected a two-letter ISO country code, e.g. EG".into())
+    }
 }
 
 fn parse_phase(raw: &str) -> Result<Phase, String> {
@@ -206,7 +224,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 (None, None) => Standing::Now,
             };
             match preview::render(&config, &catalog, &locale, standing, country.as_deref()) {
-                Ok(text) => println!("{text}"),
+                // A closed pipe (`| head`) is an error, not a panic.
+                Ok(text) => writeln!(std::io::stdout(), "{text}")?,
                 Err(error @ PreviewError::UnknownLocale { .. }) => {
                     eprintln!("sunset: {error}");
                     return Ok(ExitCode::from(2));
@@ -241,10 +260,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Locales(LocalesCommand::Check) => {
             let dir = &config.settings.locales.dir;
-            let problems = sunset::i18n::check::check(dir, &config.settings.campaign.vars);
+            let sample = Campaign::from_config(&config).sample_args();
+            let problems = sunset::i18n::check::check(dir, &sample);
             if !problems.is_empty() {
+                let mut out = std::io::stdout().lock();
                 for problem in &problems {
-                    println!("{problem}");
+                    writeln!(out, "{problem}")?;
                 }
                 eprintln!("sunset: {} problem(s) in {}", problems.len(), dir.display());
                 return Ok(ExitCode::from(1));
@@ -255,9 +276,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Locales(LocalesCommand::Publish) => {
             let store = startup::open_store(&config.settings.server.database_url).await?;
             let dir = &config.settings.locales.dir;
-            match sunset::locale_sync::publish(store.as_ref(), dir, &config.settings.campaign.vars)
-                .await?
-            {
+            let sample = Campaign::from_config(&config).sample_args();
+            match sunset::locale_sync::publish(store.as_ref(), dir, &sample).await? {
                 Ok(version) => println!("published locale set {version} from {}", dir.display()),
                 Err(problems) => {
                     for problem in &problems {

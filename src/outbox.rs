@@ -285,7 +285,7 @@ impl Outbox {
             tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "24-hour window closed before sending: expired");
             return self.finish(&notice, AttemptOutcome::Expired, now).await;
         }
-        let rendered = match self.render(&notice, now) {
+        let (text, rendered) = match self.render(&notice, now) {
             Ok(rendered) => rendered,
             Err(error) => {
                 tracing::error!(notice_id = notice.id, error = %error, "notice cannot be rendered; retrying later");
@@ -315,7 +315,7 @@ impl Outbox {
             .send_text(
                 &notice.phone_number_id,
                 &recipient,
-                &rendered.text,
+                &text,
                 &notice.id.to_string(),
             )
             .await;
@@ -353,7 +353,9 @@ impl Outbox {
         Ok(self.store.finish_attempt(notice.id, &outcome, now).await?)
     }
 
-    fn render(&self, notice: &DueNotice, now: Timestamp) -> anyhow::Result<Rendered> {
+    /// The text to send, and the notice as stored (without the account
+    /// link's token).
+    fn render(&self, notice: &DueNotice, now: Timestamp) -> anyhow::Result<(String, Rendered)> {
         let countdown = self.campaign.countdown_at(now);
         let user_key = notice
             .bsuid
@@ -368,12 +370,13 @@ impl Outbox {
         let text = catalog
             .localizer
             .render(&notice.locale, notice.kind, &args)?;
-        Ok(Rendered {
-            text,
+        let rendered = Rendered {
+            text: self.campaign.without_link_token(&text, &args),
             phase: countdown.phase,
             days_left: countdown.days_left,
             template_version: catalog.localizer.version().to_owned(),
-        })
+        };
+        Ok((text, rendered))
     }
 
     /// The client and address for a live send, or `None` for dry-run.

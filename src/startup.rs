@@ -50,7 +50,8 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
 /// Loads the locale files, refusing a set with any problem.
 pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
     let dir = &config.settings.locales.dir;
-    Catalog::load(dir, &config.settings.campaign.default_locale).map_err(|problems| {
+    let sample = Campaign::from_config(config).sample_args();
+    Catalog::load(dir, &config.settings.campaign.default_locale, &sample).map_err(|problems| {
         let lines = problems
             .iter()
             .map(ToString::to_string)
@@ -85,12 +86,13 @@ impl Application {
         // The phone metadata loads lazily on first use (tens of ms, more in
         // debug builds): pay it now, not on the first webhook.
         let _ = crate::domain::ids::WaId::parse("14155550100").and_then(|id| id.country());
+        let campaign = Arc::new(Campaign::from_config(config));
         let catalog = Arc::new(LiveCatalog::new(
             load_catalog(config)?,
             config.settings.locales.dir.clone(),
             config.settings.campaign.default_locale.clone(),
+            campaign.sample_args(),
         ));
-        let campaign = Arc::new(Campaign::from_config(config));
         let whatsapp = &config.settings.whatsapp;
         let delivery = match &config.secrets.access_token {
             Some(token) => Delivery::Live {

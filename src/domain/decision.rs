@@ -183,8 +183,10 @@ impl ReplyPolicy {
             change: Some(change),
         };
         match (s.keyword, s.user.opted_out) {
-            // One confirmation, and nothing after: a second STOP is not answered.
-            (Some(Keyword::Stop), false) => {
+            // A stop or start word is a keyword whoever sends it, and is
+            // confirmed: a second STOP gets the confirmation again (the
+            // first may not have been seen), and nothing else is answered.
+            (Some(Keyword::Stop), _) => {
                 return keyword(NoticeKind::StopConfirmation, UserChange::OptOut);
             }
             (Some(Keyword::Start), _) => {
@@ -348,7 +350,7 @@ mod tests {
     }
 
     #[test]
-    fn stop_confirms_once_start_always_and_a_language_switches() {
+    fn stop_and_start_always_confirm_and_a_language_switches() {
         let now = Timestamp::now();
         let text = message("text", now);
         let fresh = UserState::default();
@@ -360,7 +362,10 @@ mod tests {
         assert_eq!(stop.reply, Some(NoticeKind::StopConfirmation));
         assert_eq!(stop.change, Some(UserChange::OptOut));
         let again = decide_keyword(&policy(), &text, &opted_out, now, Some(&Keyword::Stop));
-        assert_eq!((again.decision, again.reply), (Decision::OptedOut, None));
+        assert_eq!(
+            (again.decision, again.reply),
+            (Decision::Keyword, Some(NoticeKind::StopConfirmation))
+        );
         let start = decide_keyword(&policy(), &text, &opted_out, now, Some(&Keyword::Start));
         assert_eq!(
             (start.decision, start.reply),
@@ -465,7 +470,8 @@ mod tests {
                         _ => {}
                     }
                     if user.opted_out && keyword != Some(Keyword::Start) {
-                        prop_assert_eq!(verdict.reply, None);
+                        let confirmation = (keyword == Some(Keyword::Stop)).then_some(NoticeKind::StopConfirmation);
+                        prop_assert_eq!(verdict.reply, confirmation);
                     }
                     if verdict.decision == Decision::Notified && let Some(last) = &user.last_notice {
                         let changed = last.locale != locale || last.phase != Phase::Countdown;

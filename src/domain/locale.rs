@@ -135,15 +135,46 @@ const LATIN_LANGUAGES: [(whatlang::Lang, &str); 8] = [
 
 /// Fewer letters than this is a greeting or a word: the country knows better.
 const MIN_LETTERS_TO_DETECT: usize = 12;
-// whatlang's confidence on two-line chat messages is low even when right
-// (0.16 for a correct German sentence) and near zero when it confuses
-// neighbours (0.02 for Portuguese read as Spanish): the cut sits between.
-const MIN_CONFIDENCE: f64 = 0.15;
+// On short chat messages whatlang is often wrong with some confidence:
+// "kannst du mir bitte helfen" is Turkish at 0.36, "por qué ya no me
+// respondes" Portuguese at 0.39. Right answers below that are left to the
+// country, which reads the same language for most users; a wrong language
+// is worse than that.
+const MIN_CONFIDENCE: f64 = 0.45;
+
+/// Words English has and the detector's other languages do not. whatlang
+/// reads short English as a neighbour ("Hello how are you": Italian at
+/// 0.18, "Hello, where can I download the new app?": English at only
+/// 0.17), and English is the language most often written from a country
+/// that speaks another.
+const ENGLISH_WORDS: [&str; 44] = [
+    "the", "you", "your", "how", "what", "where", "why", "when", "who", "which", "can", "could",
+    "would", "should", "will", "please", "hello", "hi", "hey", "my", "this", "that", "does", "did",
+    "not", "of", "and", "with", "for", "from", "help", "thank", "thanks", "there", "still",
+    "working", "is", "are", "was", "were", "have", "has", "anyone", "download",
+];
+
+/// At least two words, and half of them, are English ones.
+fn mostly_english(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let english = words
+        .iter()
+        .filter(|word| ENGLISH_WORDS.contains(&word.as_str()))
+        .count();
+    english >= 2 && english * 2 >= words.len()
+}
 
 fn language_of_latin_text(text: &str) -> Option<&'static str> {
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
     if letters < MIN_LETTERS_TO_DETECT || text.split_whitespace().count() < 2 {
         return None;
+    }
+    if mostly_english(text) {
+        return Some("en");
     }
     let detector =
         whatlang::Detector::with_allowlist(LATIN_LANGUAGES.iter().map(|(lang, _)| *lang).collect());
@@ -173,10 +204,14 @@ fn language_of_script(text: &str, country: Option<Country>) -> Option<&'static s
             && c.is_alphabetic();
     }
     let urdu_country = country.is_some_and(|c| matches!(c.as_str(), "PK" | "IN"));
+    let persian_country = country.is_some_and(|c| matches!(c.as_str(), "IR" | "AF"));
     match (arabic_script, urdu_letters, persian_or_urdu_letters) {
         (true, true, _) => Some("ur"),
         (true, false, true) if urdu_country => Some("ur"),
         (true, false, true) => Some("fa"),
+        // Letters all three share ("سلام"): the country tells them apart.
+        (true, false, false) if urdu_country => Some("ur"),
+        (true, false, false) if persian_country => Some("fa"),
         (true, false, false) => Some("ar"),
         _ => None,
     }
@@ -235,6 +270,10 @@ mod tests {
         assert_eq!(language_of_text("آپ کیسے ہیں", country("PK")), Some("ur"));
         assert_eq!(language_of_text("سلام، چطوری؟", country("IR")), Some("fa"));
         assert_eq!(language_of_text("ok 👍 123", country("EG")), None);
+        // "سلام" has only letters the three share.
+        assert_eq!(language_of_text("سلام", country("IR")), Some("fa"));
+        assert_eq!(language_of_text("سلام", country("PK")), Some("ur"));
+        assert_eq!(language_of_text("سلام", country("EG")), Some("ar"));
     }
 
     #[test]
@@ -249,14 +288,21 @@ mod tests {
             detect("Hi! Is the app still working? I can't log in."),
             Some("en")
         );
-        assert_eq!(detect("oi tudo bem com você"), Some("pt"));
+        assert_eq!(detect("Olá tudo bem com você"), Some("pt"));
         // Too close to call: left to the country rather than guessed wrong.
         assert_eq!(detect("Olá, o aplicativo ainda está funcionando?"), None);
+        assert_eq!(detect("Hallo, warum antwortest du nicht mehr?"), Some("de"));
+        // Short English, which whatlang reads as Italian or barely knows.
+        assert_eq!(detect("Hello how are you"), Some("en"));
+        assert_eq!(detect("Hello ChatGPT how are you"), Some("en"));
         assert_eq!(
             detect("Hello, where can I download the new app?"),
             Some("en")
         );
-        assert_eq!(detect("Hallo, funktioniert die App noch?"), Some("de"));
+        // Short texts whatlang reads as a neighbour: the country decides.
+        assert_eq!(detect("kannst du mir bitte helfen"), None);
+        assert_eq!(detect("por qué ya no me respondes"), None);
+        assert_eq!(detect("salut ça va mon ami"), None);
         assert_eq!(detect("Hi"), None);
         assert_eq!(detect("ok"), None);
         assert_eq!(detect("👍👍"), None);

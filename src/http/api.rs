@@ -15,6 +15,9 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// The filter value of a row without a notice or a country, as the stats
+/// name it.
+const NONE: &str = "none";
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
 
@@ -66,7 +69,7 @@ impl LogParams {
         if let Some(status) = self
             .status
             .as_deref()
-            .filter(|s| NoticeStatus::parse(s).is_none())
+            .filter(|s| *s != NONE && NoticeStatus::parse(s).is_none())
         {
             return Err(ApiError::BadRequest(format!("status: unknown `{status}`")));
         }
@@ -76,7 +79,10 @@ impl LogParams {
             since: instant("since", self.since.as_deref())?,
             until: instant("until", self.until.as_deref())?,
             locale: self.locale.clone(),
-            country: self.country.as_ref().map(|c| c.to_ascii_uppercase()),
+            country: self.country.as_ref().map(|c| match c.as_str() {
+                NONE => c.clone(),
+                _ => c.to_ascii_uppercase(),
+            }),
             decision: self.decision.clone(),
             status: self.status.clone(),
         })

@@ -83,7 +83,10 @@ fn authenticate(request: &HttpRequest) -> Result<Access, ApiError> {
         .headers()
         .get("Authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        // The scheme's name is case-insensitive (RFC 9110, 11.1).
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+        .map(|(_, token)| token);
     if let Some(token) = bearer {
         return role_of_token(state, token.trim())
             .map(Access)

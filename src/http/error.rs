@@ -1,7 +1,8 @@
 //! API errors as JSON: `{"error": "...", "detail": "..."}`.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::error::QueryPayloadError;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
 /// An error answered to a client.
@@ -17,6 +18,9 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     NotFound(String),
+    /// The methods the path takes.
+    #[error("this path takes {0}")]
+    MethodNotAllowed(&'static str),
     #[error("storage is unavailable")]
     Storage(#[from] crate::store::StoreError),
 }
@@ -29,6 +33,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Storage(_) => "unavailable",
         }
     }
@@ -42,6 +47,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -50,7 +56,32 @@ impl ResponseError for ApiError {
         if let ApiError::Storage(cause) = self {
             tracing::error!(error = %cause, "storage failed");
         }
-        HttpResponse::build(self.status_code())
-            .json(json!({ "error": self.code(), "detail": self.to_string() }))
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::MethodNotAllowed(allow) = self {
+            response.insert_header((header::ALLOW, *allow));
+        }
+        response.json(json!({ "error": self.code(), "detail": self.to_string() }))
     }
+}
+
+/// A query string that does not parse: `limit=abc`, `reveal=maybe`.
+pub fn bad_query(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let cause = match &error {
+        QueryPayloadError::Deserialize(cause) => cause.to_string(),
+        other => other.to_string(),
+    };
+    ApiError::BadRequest(format!("query string: {cause}")).into()
+}
+
+/// A path no route serves.
+pub async fn no_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no such path: {}",
+        request.path()
+    )))
+}
+
+/// A method the path does not take.
+pub async fn not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed(allow))
 }

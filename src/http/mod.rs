@@ -37,31 +37,43 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// Every route of the service.
+/// Every route of the service. A path no route serves, a method a path
+/// does not take and a query string that does not parse are answered in
+/// the API's JSON error shape too.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/webhook", web::get().to(webhook::verify_subscription))
-        .route("/webhook", web::post().to(webhook::receive_webhook))
-        .route(
-            "/l/{code}",
-            web::route()
-                .guard(guard::Any(guard::Get()).or(guard::Head()))
-                .to(links::smart_link),
+    let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
+    cfg.app_data(web::QueryConfig::default().error_handler(error::bad_query))
+        .service(
+            resource("/webhook", "GET, POST")
+                .route(web::get().to(webhook::verify_subscription))
+                .route(web::post().to(webhook::receive_webhook)),
         )
-        .route("/link/{token}", web::get().to(links::account_link))
-        .route("/api/notifications", web::get().to(api::notifications))
-        .route(
-            "/api/notifications.csv",
-            web::get().to(api::notifications_csv),
+        .service(resource("/l/{code}", "GET, HEAD").route(get_or_head().to(links::smart_link)))
+        .service(
+            resource("/link/{token}", "GET, HEAD").route(get_or_head().to(links::account_link)),
         )
-        .route("/api/stats", web::get().to(api::stats))
-        .route("/api/countdown", web::get().to(api::countdown))
-        .route("/api/linked", web::post().to(api::linked))
-        .route("/admin", web::get().to(admin::dashboard))
-        .route("/admin/preview", web::get().to(admin::preview))
-        .route("/admin/login", web::get().to(admin::login_form))
-        .route("/admin/login", web::post().to(admin::login))
-        .route("/admin/logout", web::get().to(admin::logout))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics));
+        .service(resource("/api/notifications", "GET").route(web::get().to(api::notifications)))
+        .service(
+            resource("/api/notifications.csv", "GET").route(web::get().to(api::notifications_csv)),
+        )
+        .service(resource("/api/stats", "GET").route(web::get().to(api::stats)))
+        .service(resource("/api/countdown", "GET").route(web::get().to(api::countdown)))
+        .service(resource("/api/linked", "POST").route(web::post().to(api::linked)))
+        .service(resource("/admin", "GET").route(web::get().to(admin::dashboard)))
+        .service(resource("/admin/preview", "GET").route(web::get().to(admin::preview)))
+        .service(
+            resource("/admin/login", "GET, POST")
+                .route(web::get().to(admin::login_form))
+                .route(web::post().to(admin::login)),
+        )
+        .service(resource("/admin/logout", "GET").route(web::get().to(admin::logout)))
+        .service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
+        .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
+        .service(resource("/metrics", "GET").route(web::get().to(health::metrics)))
+        .default_service(web::to(error::no_route));
+}
+
+/// A path whose other methods are answered 405 with the ones it takes.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || error::not_allowed(allow)))
 }

@@ -90,6 +90,9 @@ struct TextPayload {
 struct SystemPayload {
     #[serde(default)]
     wa_id: Option<String>,
+    /// The new number's name in older versions of the API.
+    #[serde(default)]
+    new_wa_id: Option<String>,
     #[serde(default)]
     user_id: Option<String>,
 }
@@ -203,7 +206,9 @@ fn to_message(
     let from = UserRef::new(wa_id, bsuid)
         .ok_or_else(|| format!("message {}: no valid sender id", m.id))?;
     let identity_change = m.system.as_ref().map(|s| IdentityChange {
-        new_wa_id: s.wa_id.as_deref().and_then(WaId::parse),
+        new_wa_id: (s.wa_id.as_deref())
+            .or(s.new_wa_id.as_deref())
+            .and_then(WaId::parse),
         new_bsuid: s.user_id.as_deref().and_then(Bsuid::parse),
     });
     let text = m.text.map(|t| t.body).or_else(|| caption(&m.kind, &m.rest));

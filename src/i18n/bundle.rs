@@ -235,6 +235,20 @@ impl Localizer {
     }
 }
 
+/// Example values: three days left, linking on.
+impl Default for NoticeArgs {
+    fn default() -> Self {
+        Self::sample(
+            Countdown {
+                phase: Phase::Countdown,
+                days_left: 3,
+                hours_left: 72,
+            },
+            true,
+        )
+    }
+}
+
 impl NoticeArgs {
     /// Values for checks and previews.
     pub fn sample(countdown: Countdown, linking: bool) -> Self {

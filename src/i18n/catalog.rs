@@ -1,7 +1,9 @@
 //! The locale set being served, swapped whole when the files change and
 //! pass the check; a refused set never reaches a user.
 
+use super::NoticeArgs;
 use super::bundle::{LocaleProblem, Localizer};
+use super::check::check_files;
 use super::files::{LocaleFile, read_locale_dir, read_locale_set, version_of};
 use crate::domain::locale::LocaleChooser;
 use arc_swap::ArcSwap;
@@ -17,9 +19,14 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads and checks the folder; the default locale must be among them.
-    pub fn load(dir: &Path, default_locale: &str) -> Result<Self, Vec<LocaleProblem>> {
-        Self::from_files(dir, &read_locale_set(dir)?, default_locale)
+    /// Loads the folder if it passes the check (`sunset locales check`,
+    /// rendered with `sample`); the default locale must be among them.
+    pub fn load(
+        dir: &Path,
+        default_locale: &str,
+        sample: &NoticeArgs,
+    ) -> Result<Self, Vec<LocaleProblem>> {
+        Self::from_files(dir, &read_locale_set(dir)?, default_locale, sample)
     }
 
     /// Checks a set given as texts.
@@ -27,8 +34,9 @@ impl Catalog {
         origin: &Path,
         files: &[LocaleFile],
         default_locale: &str,
+        sample: &NoticeArgs,
     ) -> Result<Self, Vec<LocaleProblem>> {
-        let localizer = Localizer::from_files(origin, files)?;
+        let localizer = check_files(origin, files, sample)?;
         let chooser = LocaleChooser::new(localizer.locales(), default_locale.to_owned());
         if chooser.supported(default_locale).is_none() {
             return Err(vec![LocaleProblem {
@@ -60,18 +68,21 @@ pub struct LiveCatalog {
     current: ArcSwap<Catalog>,
     dir: PathBuf,
     default_locale: String,
+    /// The campaign's values every new set is checked with.
+    sample: NoticeArgs,
     refused: Mutex<Option<Refusal>>,
     /// The version of the folder when the service started.
     first_folder_version: String,
 }
 
 impl LiveCatalog {
-    pub fn new(catalog: Catalog, dir: PathBuf, default_locale: String) -> Self {
+    pub fn new(catalog: Catalog, dir: PathBuf, default_locale: String, sample: NoticeArgs) -> Self {
         Self {
             first_folder_version: catalog.localizer.version().to_owned(),
             current: ArcSwap::from_pointee(catalog),
             dir,
             default_locale,
+            sample,
             refused: Mutex::new(None),
         }
     }
@@ -108,12 +119,15 @@ impl LiveCatalog {
     /// A set that fails the check is refused and the one in service stays.
     pub fn install(&self, origin: &Path, files: &[LocaleFile]) {
         let version = version_of(files);
-        let known = version == self.current().localizer.version()
-            || self.refusal().is_some_and(|r| r.fingerprint == version);
-        if known {
+        if version == self.current().localizer.version() {
+            // Back to the set in service: a refusal of another is over.
+            self.set_refusal(None);
             return;
         }
-        match Catalog::from_files(origin, files, &self.default_locale) {
+        if self.refusal().is_some_and(|r| r.fingerprint == version) {
+            return;
+        }
+        match Catalog::from_files(origin, files, &self.default_locale, &self.sample) {
             Ok(catalog) => {
                 tracing::info!(version = %catalog.localizer.version(), from = %origin.display(), locales = ?catalog.localizer.locales(), "locale files loaded");
                 self.current.store(Arc::new(catalog));

@@ -23,23 +23,23 @@ const BIDI_CONTROLS: [char; 9] = [
 ];
 
 /// Checks the folder; an empty list means the set may be served.
-pub fn check(dir: &Path, vars: &BTreeMap<String, String>) -> Vec<LocaleProblem> {
+/// `sample` holds the campaign's own values (service, links, variables),
+/// with a link code and token as long as real ones.
+pub fn check(dir: &Path, sample: &NoticeArgs) -> Vec<LocaleProblem> {
     match read_locale_set(dir) {
-        Ok(files) => check_files(dir, &files, vars),
+        Ok(files) => check_files(dir, &files, sample).err().unwrap_or_default(),
         Err(problems) => problems,
     }
 }
 
-/// Checks a set given as texts (`origin` names it in problems).
+/// Checks a set given as texts (`origin` names it in problems), and
+/// returns it ready to render if it passes.
 pub fn check_files(
     origin: &Path,
     files: &[LocaleFile],
-    vars: &BTreeMap<String, String>,
-) -> Vec<LocaleProblem> {
-    let localizer = match Localizer::from_files(origin, files) {
-        Ok(localizer) => localizer,
-        Err(problems) => return problems,
-    };
+    sample: &NoticeArgs,
+) -> Result<Localizer, Vec<LocaleProblem>> {
+    let localizer = Localizer::from_files(origin, files)?;
     let mut problems = compare_variables(files);
     for file in files {
         problems.extend(check_renders(
@@ -47,10 +47,14 @@ pub fn check_files(
             &file.tag,
             &file.path,
             &file.source,
-            vars,
+            sample,
         ));
     }
-    problems
+    if problems.is_empty() {
+        Ok(localizer)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Every (kind, phase, days, linking, country) a notice can be rendered in.
@@ -106,7 +110,7 @@ fn check_renders(
     locale: &str,
     file: &Path,
     source: &str,
-    vars: &BTreeMap<String, String>,
+    sample: &NoticeArgs,
 ) -> Vec<LocaleProblem> {
     let mut reported = BTreeSet::new();
     let mut problems = vec![];
@@ -115,9 +119,12 @@ fn check_renders(
         if reported.contains(id) {
             continue;
         }
-        let mut args = NoticeArgs::sample(countdown, linking);
-        args.vars = vars.clone();
+        let mut args = sample.clone();
+        args.countdown = countdown;
         args.country = country.map(str::to_owned);
+        if !linking {
+            args.link_account = None;
+        }
         let problem = match localizer.render(locale, kind, &args) {
             Err(error) => Some(error.to_string()),
             Ok(text) => url_problem(&text, &args, kind),

@@ -119,7 +119,8 @@ impl DueNotice {
     }
 }
 
-/// The text that was (or would have been) sent, and what it said.
+/// The text that was (or would have been) sent, as stored (the account
+/// link's token replaced by `{token}`), and what it said.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rendered {
     pub text: String,

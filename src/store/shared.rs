@@ -56,8 +56,8 @@ macro_rules! shared_queries {
             let sql = log_rows_sql(
                 false,
                 "i.id > $1 AND ($2 IS NULL OR i.received_at >= $2) AND ($3 IS NULL OR i.received_at < $3)
-                   AND ($4 IS NULL OR i.locale = $4) AND ($5 IS NULL OR i.country = $5)
-                   AND ($6 IS NULL OR i.decision = $6) AND ($7 IS NULL OR n.status = $7)",
+                   AND ($4 IS NULL OR i.locale = $4) AND ($5 IS NULL OR COALESCE(i.country, 'none') = $5)
+                   AND ($6 IS NULL OR i.decision = $6) AND ($7 IS NULL OR COALESCE(n.status, 'none') = $7)",
                 "i.id",
                 "ASC",
                 "$8",
@@ -134,7 +134,15 @@ macro_rules! shared_queries {
             .bind(before)
             .execute(&mut *tx)
             .await?;
-            // Sent texts carry the user's link token.
+            // An opt-out needs the ids that recognise the person, not the name.
+            sqlx::query(
+                "UPDATE users SET profile_name = NULL WHERE profile_name IS NOT NULL
+                   AND COALESCE(last_message_at, created_at) < $1 AND created_at < $1",
+            )
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+            // And the texts of notices that are done.
             sqlx::query("UPDATE notices SET body = NULL WHERE created_at < $1 AND status NOT IN ('queued', 'sending')")
                 .bind(before)
                 .execute(&mut *tx)

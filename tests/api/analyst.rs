@@ -154,6 +154,59 @@ async fn log_rows_carry_the_contract_fields_and_filters_apply() {
             .status(),
         400
     );
+    // Rows without a notice (the reaction) are `status=none`, as in the stats.
+    let none: Value = app
+        .get_as(ANALYST_TOKEN, "/api/notifications?status=none")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let decisions: Vec<_> = none["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["decision"].as_str(), row["status"].as_str()))
+        .collect();
+    assert_eq!(decisions, [(Some("ignored"), None)]);
+}
+
+#[tokio::test]
+async fn every_api_error_is_json_with_its_status() {
+    let app = seeded().await;
+    let cases = [
+        ("/api/notifications?limit=abc", 400, "bad_request"),
+        ("/api/notifications?limit=-1", 400, "bad_request"),
+        ("/api/notifications.csv?reveal=maybe", 400, "bad_request"),
+        ("/api/stats?since=yesterday", 400, "bad_request"),
+        ("/api/nope", 404, "not_found"),
+    ];
+    for (path, status, code) in cases {
+        let response = app.get_as(ANALYST_TOKEN, path).await;
+        assert_eq!(response.status(), status, "{path}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"], code, "{path}");
+        assert!(error["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    let wrong_method = app
+        .http
+        .post(format!("{}/api/notifications", app.address))
+        .bearer_auth(ANALYST_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(wrong_method.headers()["allow"], "GET");
+    let error: Value = wrong_method.json().await.unwrap();
+    assert_eq!(error["error"], "method_not_allowed");
+    // The scheme's name is case-insensitive.
+    let lower = app
+        .http
+        .get(format!("{}/api/countdown", app.address))
+        .header("Authorization", format!("bearer {ANALYST_TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), 200);
 }
 
 #[tokio::test]
@@ -318,6 +371,8 @@ async fn account_links_redirect_when_genuine_and_say_gone_when_not() {
             .unwrap()
             .starts_with("https://example.com/link?token=")
     );
+    let head = no_redirects.head(&link).send().await.unwrap();
+    assert_eq!(head.status(), 302);
     let tampered = format!("{}0", link);
     let gone = no_redirects.get(&tampered).send().await.unwrap();
     assert_eq!(gone.status(), 410);

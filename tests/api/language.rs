@@ -47,7 +47,7 @@ async fn the_language_comes_from_the_script_the_text_or_the_country() {
         ("5511912345678", "ok", "pt-BR", "country"),
         (
             "4915112345678",
-            "Hallo, funktioniert die App noch?",
+            "Hallo, warum antwortest du nicht mehr?",
             "de",
             "text",
         ),
@@ -121,7 +121,7 @@ async fn hi_is_a_greeting_not_hindi() {
 }
 
 #[tokio::test]
-async fn stop_stops_with_one_confirmation_and_start_restarts() {
+async fn stop_is_confirmed_each_time_and_start_restarts() {
     let app = live_app().await;
     answer_to(
         &app,
@@ -140,7 +140,7 @@ async fn stop_stops_with_one_confirmation_and_start_restarts() {
             .await
             .contains("Reply START")
     );
-    for (i, text) in ["hello?", "stop", "English"].into_iter().enumerate() {
+    for (i, text) in ["hello?", "English"].into_iter().enumerate() {
         let after = answer_to(&app, "15551234567", &format!("wamid.S2{i}"), text).await;
         assert_eq!(after.decision, "opted_out", "{text}");
     }
@@ -149,6 +149,13 @@ async fn stop_stops_with_one_confirmation_and_start_restarts() {
         2,
         "nothing after the confirmation"
     );
+    // A second stop word is confirmed again.
+    let again = answer_to(&app, "15551234567", "wamid.S29", "stop").await;
+    assert_eq!(
+        (again.decision.as_str(), again.notice_kind.as_deref()),
+        ("keyword", Some("stop_confirmation"))
+    );
+    assert_eq!(app.sent_messages().await.len(), 3);
     let start = answer_to(&app, "15551234567", "wamid.S3", "Start!").await;
     assert_eq!(
         (start.decision.as_str(), start.notice_kind.as_deref()),
@@ -223,6 +230,35 @@ async fn a_broken_locale_file_dropped_into_a_running_service_changes_nothing_use
             .await
             .contains("only 100 days left")
     );
+}
+
+#[tokio::test]
+async fn a_direction_mark_beside_a_link_is_refused_and_the_refusal_ends_with_the_good_set() {
+    let app = spawn_app_with(TestOptions {
+        own_locales: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let before = app.catalog.current().localizer.version().to_owned();
+    let ar = app.locales_dir.join("ar/sunset.ftl");
+    let good = std::fs::read_to_string(&ar).unwrap();
+    std::fs::write(
+        &ar,
+        good.replacen("{ $app_link }", "\u{200F}{ $app_link }", 1),
+    )
+    .unwrap();
+    app.catalog.reload();
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["locales"]["version"], before.as_str());
+    let problem = health["locales"]["refused"]["problems"][0]
+        .as_str()
+        .unwrap();
+    assert!(problem.contains("direction mark"), "{problem}");
+    std::fs::write(&ar, good).unwrap();
+    app.catalog.reload();
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert!(health["locales"]["refused"].is_null());
+    assert_eq!(health["locales"]["version"], before.as_str());
 }
 
 #[tokio::test]

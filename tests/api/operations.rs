@@ -58,6 +58,10 @@ async fn purge_pseudonymizes_old_rows_but_keeps_opt_outs() {
         .collect();
     assert!(recipients[0].starts_with("u_"), "{recipients:?}");
     assert_eq!(recipients[1], "15552220000", "the opt-out is kept");
+    assert!(
+        page["items"][1]["profile_name"].is_null(),
+        "but not the name"
+    );
     // The opted-out user stays opted out.
     app.post_webhook(&text_message("15552220000", "wamid.STOP2", "hello?"))
         .await;
@@ -87,8 +91,13 @@ async fn forget_erases_one_person_everywhere() {
 }
 
 fn sunset(args: &[&str]) -> std::process::Output {
+    sunset_with(args, &[])
+}
+
+fn sunset_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_sunset"))
         .args(args)
+        .envs(env.iter().copied())
         .env("SUNSET_CONFIG", "/nonexistent/sunset.toml")
         .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
         .env("SUNSET_LOCALES__DIR", shipped_locales())
@@ -105,6 +114,13 @@ fn purge_refuses_anything_younger_than_seven_days() {
     let output = sunset(&["purge", "--older-than", "3d"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 7d"));
+}
+
+#[test]
+fn a_sender_that_is_neither_a_number_nor_a_bsuid_is_bad_usage() {
+    let output = sunset(&["simulate", "--from", "not a number", "--text", "hi"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("BSUID"));
 }
 
 #[test]
@@ -134,6 +150,21 @@ fn preview_prints_the_notice_and_refuses_unknown_locales() {
     );
     let unknown = sunset(&["preview", "--locale", "xx"]);
     assert_eq!(unknown.status.code(), Some(2));
+    let not_a_country = sunset(&["preview", "--locale", "ar", "--country", "EGY"]);
+    assert_eq!(not_a_country.status.code(), Some(2));
+}
+
+#[test]
+fn the_locale_check_renders_with_the_campaigns_own_settings() {
+    assert_eq!(sunset(&["locales", "check"]).status.code(), Some(0));
+    let long_name = "S".repeat(2100);
+    let output = sunset_with(
+        &["locales", "check"],
+        &[("SUNSET_CAMPAIGN__SERVICE", long_name.as_str())],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let problems = String::from_utf8(output.stdout).unwrap();
+    assert!(problems.contains("4096"), "{problems}");
 }
 
 #[test]

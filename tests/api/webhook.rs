@@ -325,3 +325,45 @@ async fn messages_to_a_number_outside_the_campaign_are_ignored() {
         "ignored"
     );
 }
+
+/// A `user_changed_number` system message, in the current shape
+/// (`system.wa_id`) or the older one (`system.new_wa_id`).
+fn number_change(
+    from: &str,
+    id: &str,
+    new_number_key: &str,
+    new_number: &str,
+) -> serde_json::Value {
+    let mut webhook = text_message(from, id, "");
+    let message = &mut webhook["entry"][0]["changes"][0]["value"]["messages"][0];
+    message["type"] = json!("system");
+    message["system"] = json!({
+        "body": format!("User A changed from {from} to {new_number}"),
+        "type": "user_changed_number",
+        new_number_key: new_number,
+    });
+    message.as_object_mut().unwrap().remove("text");
+    webhook
+}
+
+#[tokio::test]
+async fn a_changed_number_keeps_the_record_and_its_opt_out() {
+    let app = spawn_app().await;
+    for (i, key) in ["wa_id", "new_wa_id"].into_iter().enumerate() {
+        let (old, new) = (format!("20100123456{i}"), format!("20100999999{i}"));
+        app.post_webhook(&text_message(&old, &format!("wamid.STOP{i}"), "STOP"))
+            .await;
+        app.post_webhook(&number_change(&old, &format!("wamid.SYS{i}"), key, &new))
+            .await;
+        app.post_webhook(&text_message(&new, &format!("wamid.NEW{i}"), "hello"))
+            .await;
+        assert_eq!(app.log(&format!("wamid.SYS{i}")).await.decision, "ignored");
+        let after = app.log(&format!("wamid.NEW{i}")).await;
+        assert_eq!(after.decision, "opted_out", "system.{key}");
+        assert_eq!(
+            after.pseudonym,
+            app.log(&format!("wamid.STOP{i}")).await.pseudonym,
+            "system.{key}"
+        );
+    }
+}
