@@ -4,9 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::collections::BTreeMap;
 use std::path::Path;
-use sunset::i18n::LocaleFile;
+use sunset::i18n::{LocaleFile, NoticeArgs};
 use sunset::i18n::check::{REFERENCE_LOCALE, check_files};
 
 const REFERENCE: &str = include_str!("../../locales/en/sunset.ftl");
@@ -30,5 +29,5 @@ fuzz_target!(|input: &[u8]| {
         files.push(locale_file(REFERENCE_LOCALE, REFERENCE));
     }
     files.sort_by(|a, b| a.tag.cmp(&b.tag));
-    let _ = check_files(Path::new("locales"), &files, &BTreeMap::new());
+    let _ = check_files(Path::new("locales"), &files, &NoticeArgs::default());
 });
