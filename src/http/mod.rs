@@ -67,9 +67,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(admin::login)),
         )
         .service(resource("/admin/logout", "GET").route(web::get().to(admin::logout)))
-        .service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
-        .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
-        .service(resource("/metrics", "GET").route(web::get().to(health::metrics)))
+        // Load balancers and monitors may probe with HEAD.
+        .service(resource("/healthz", "GET, HEAD").route(get_or_head().to(health::healthz)))
+        .service(resource("/readyz", "GET, HEAD").route(get_or_head().to(health::readyz)))
+        .service(resource("/metrics", "GET, HEAD").route(get_or_head().to(health::metrics)))
         .default_service(web::to(error::no_route));
 }
 

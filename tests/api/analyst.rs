@@ -198,6 +198,13 @@ async fn every_api_error_is_json_with_its_status() {
     assert_eq!(wrong_method.headers()["allow"], "GET");
     let error: Value = wrong_method.json().await.unwrap();
     assert_eq!(error["error"], "method_not_allowed");
+    let probe = app
+        .http
+        .head(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), 200);
     // The scheme's name is case-insensitive.
     let lower = app
         .http
