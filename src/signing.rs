@@ -122,21 +122,36 @@ pub fn verify_link_token(signing_key: &str, token: &str) -> Option<LinkClaim> {
     })
 }
 
-/// A login session: `role.expiry.tag`.
-pub fn session_cookie_value(signing_key: &str, role: &str, expires_at: i64) -> String {
+/// A login session: `role.expiry.tag`, the tag keyed with the role's own
+/// token, so that only a holder of the token can make one and a new token
+/// ends every session of the old.
+pub fn session_cookie_value(role_token: &str, role: &str, expires_at: i64) -> String {
     let payload = format!("{role}.{expires_at}");
     format!(
         "{payload}.{}",
-        tag(signing_key, &format!("session|{payload}"), 16)
+        tag(role_token, &format!("session|{payload}"), 16)
     )
 }
 
-/// The role of a genuine, unexpired session cookie.
-pub fn verify_session_cookie(signing_key: &str, value: &str, now: i64) -> Option<String> {
-    let (payload, given) = value.rsplit_once('.')?;
-    let (role, expires) = payload.split_once('.')?;
-    let genuine = same_secret(given, &tag(signing_key, &format!("session|{payload}"), 16));
-    (genuine && expires.parse::<i64>().ok()? > now).then(|| role.to_owned())
+/// The role a session cookie claims, before it is checked.
+pub fn session_cookie_role(value: &str) -> Option<&str> {
+    value.split_once('.').map(|(role, _)| role)
+}
+
+/// Whether a session cookie is genuine for the role's token, unexpired, and
+/// ends no later than `max_seconds` from now.
+pub fn verify_session_cookie(role_token: &str, value: &str, now: i64, max_seconds: i64) -> bool {
+    let Some((payload, given)) = value.rsplit_once('.') else {
+        return false;
+    };
+    let Some(expires) = payload
+        .split_once('.')
+        .and_then(|(_, expires)| expires.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    let genuine = same_secret(given, &tag(role_token, &format!("session|{payload}"), 16));
+    genuine && expires > now && expires <= now + max_seconds
 }
 
 fn tag(signing_key: &str, message: &str, bytes: usize) -> String {

@@ -52,9 +52,12 @@ impl LogParams {
             )));
         }
         let after_id = match &self.cursor {
-            Some(cursor) => i64::from_str_radix(cursor, 16).map_err(|_| {
-                ApiError::BadRequest("cursor: not a cursor from next_cursor".into())
-            })?,
+            Some(cursor) => i64::from_str_radix(cursor, 16)
+                .ok()
+                .filter(|id| *id >= 0)
+                .ok_or_else(|| {
+                    ApiError::BadRequest("cursor: not a cursor from next_cursor".into())
+                })?,
             None => 0,
         };
         if let Some(decision) = self

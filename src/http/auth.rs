@@ -2,7 +2,9 @@
 //! that the login form set for one of them.
 
 use super::{ApiError, AppState};
-use crate::signing::{same_secret, session_cookie_value, verify_session_cookie};
+use crate::signing::{
+    same_secret, session_cookie_role, session_cookie_value, verify_session_cookie,
+};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use std::future::{Ready, ready};
@@ -53,6 +55,15 @@ impl Access {
     }
 }
 
+/// The token of a role, if the service has one.
+fn token_of(state: &AppState, role: Role) -> Option<&str> {
+    match role {
+        Role::Admin => state.admin_token.as_ref(),
+        Role::Analyst => state.analyst_token.as_ref(),
+    }
+    .map(|secret| secret.expose())
+}
+
 /// The role a token grants, compared in constant time.
 pub fn role_of_token(state: &AppState, token: &str) -> Option<Role> {
     let matches = |secret: &Option<crate::config::Secret>| {
@@ -69,10 +80,18 @@ pub fn role_of_token(state: &AppState, token: &str) -> Option<Role> {
     }
 }
 
-/// The cookie value for a fresh session.
-pub fn new_session(state: &AppState, role: Role) -> String {
+/// The cookie value for a fresh session, given the role's token.
+pub fn new_session(token: &str, role: Role) -> String {
     let expires = jiff::Timestamp::now().as_second() + SESSION_SECONDS;
-    session_cookie_value(state.signing_key.expose(), role.as_str(), expires)
+    session_cookie_value(token, role.as_str(), expires)
+}
+
+/// The role of a genuine session cookie: signed with that role's token,
+/// not expired, and no longer than a login lasts.
+fn session_role(state: &AppState, value: &str) -> Option<Role> {
+    let role = Role::parse(session_cookie_role(value)?)?;
+    let now = jiff::Timestamp::now().as_second();
+    verify_session_cookie(token_of(state, role)?, value, now, SESSION_SECONDS).then_some(role)
 }
 
 fn authenticate(request: &HttpRequest) -> Result<Access, ApiError> {
@@ -92,11 +111,9 @@ fn authenticate(request: &HttpRequest) -> Result<Access, ApiError> {
             .map(Access)
             .ok_or_else(|| ApiError::Unauthorized("the bearer token is not valid".into()));
     }
-    let now = jiff::Timestamp::now().as_second();
     request
         .cookie(SESSION_COOKIE)
-        .and_then(|c| verify_session_cookie(state.signing_key.expose(), c.value(), now))
-        .and_then(|role| Role::parse(&role))
+        .and_then(|c| session_role(state, c.value()))
         .map(Access)
         .ok_or_else(|| {
             ApiError::Unauthorized(

@@ -85,6 +85,48 @@ async fn the_dashboard_asks_for_a_login_and_then_shows_the_campaign() {
 }
 
 #[tokio::test]
+async fn only_a_holder_of_the_role_token_can_make_a_session_and_it_lasts_12_hours() {
+    use sunset::signing::session_cookie_value;
+    let app = spawn_app().await;
+    let now = jiff::Timestamp::now().as_second();
+    let read_as = |cookie: String| {
+        let app = &app;
+        async move {
+            reqwest::Client::new()
+                .get(format!("{}/api/notifications?reveal=true", app.address))
+                .header("Cookie", format!("sunset_session={cookie}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let in_an_hour = now + 3600;
+    assert_eq!(
+        read_as(session_cookie_value(ADMIN_TOKEN, "admin", in_an_hour)).await,
+        200
+    );
+    // The signing key is shared with the linking backend: it makes no session.
+    assert_eq!(
+        read_as(session_cookie_value(SIGNING_KEY, "admin", in_an_hour)).await,
+        401
+    );
+    assert_eq!(
+        read_as(session_cookie_value(ANALYST_TOKEN, "admin", in_an_hour)).await,
+        401
+    );
+    let next_year = now + 365 * 24 * 3600;
+    assert_eq!(
+        read_as(session_cookie_value(ADMIN_TOKEN, "admin", next_year)).await,
+        401
+    );
+    assert_eq!(
+        read_as(session_cookie_value(ADMIN_TOKEN, "admin", now - 1)).await,
+        401
+    );
+}
+
+#[tokio::test]
 async fn user_controlled_text_is_escaped_on_the_dashboard() {
     let app = spawn_app().await;
     Mock::given(method("POST"))

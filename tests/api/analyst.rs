@@ -176,6 +176,7 @@ async fn every_api_error_is_json_with_its_status() {
     let cases = [
         ("/api/notifications?limit=abc", 400, "bad_request"),
         ("/api/notifications?limit=-1", 400, "bad_request"),
+        ("/api/notifications?cursor=-5", 400, "bad_request"),
         ("/api/notifications.csv?reveal=maybe", 400, "bad_request"),
         ("/api/stats?since=yesterday", 400, "bad_request"),
         ("/api/nope", 404, "not_found"),

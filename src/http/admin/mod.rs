@@ -40,7 +40,8 @@ pub async fn login_form() -> impl Responder {
 
 /// Takes a token once and sets an HttpOnly, SameSite=Strict session cookie.
 pub async fn login(form: web::Form<LoginForm>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(role) = role_of_token(&state, form.token.trim()) else {
+    let token = form.token.trim();
+    let Some(role) = role_of_token(&state, token) else {
         let page = LoginPage {
             error: Some("That token is not valid.".into()),
         };
@@ -49,7 +50,7 @@ pub async fn login(form: web::Form<LoginForm>, state: web::Data<AppState>) -> Ht
             .content_type("text/html; charset=utf-8")
             .body(body);
     };
-    let cookie = Cookie::build(SESSION_COOKIE, new_session(&state, role))
+    let cookie = Cookie::build(SESSION_COOKIE, new_session(token, role))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
