@@ -142,16 +142,19 @@ const MIN_LETTERS_TO_DETECT: usize = 12;
 // is worse than that.
 const MIN_CONFIDENCE: f64 = 0.45;
 
-/// Words English has and the detector's other languages do not. whatlang
-/// reads short English as a neighbour ("Hello how are you": Italian at
-/// 0.18, "Hello, where can I download the new app?": English at only
-/// 0.17), and English is the language most often written from a country
-/// that speaks another.
-const ENGLISH_WORDS: [&str; 44] = [
+/// Words English has and the detector's other languages do not (or, like
+/// "i" and "to", only as short words that a text of theirs does not fill
+/// half of). whatlang reads short English as a neighbour ("Hello how are
+/// you": Italian at 0.18, "Hello, where can I download the new app?":
+/// English at only 0.17), and English is the language most often written
+/// from a country that speaks another.
+const ENGLISH_WORDS: [&str; 68] = [
     "the", "you", "your", "how", "what", "where", "why", "when", "who", "which", "can", "could",
     "would", "should", "will", "please", "hello", "hi", "hey", "my", "this", "that", "does", "did",
     "not", "of", "and", "with", "for", "from", "help", "thank", "thanks", "there", "still",
-    "working", "is", "are", "was", "were", "have", "has", "anyone", "download",
+    "working", "is", "are", "was", "were", "have", "has", "anyone", "download", "i", "to", "it",
+    "want", "need", "keep", "link", "account", "chat", "chats", "history", "good", "morning",
+    "night", "happened", "again", "friend", "know", "get", "just", "about", "work", "any", "app",
 ];
 
 /// At least two words, and half of them, are English ones.
@@ -169,12 +172,13 @@ fn mostly_english(text: &str) -> bool {
 }
 
 fn language_of_latin_text(text: &str) -> Option<&'static str> {
+    // Two English words say more than twelve letters: "thank you".
+    if mostly_english(text) {
+        return Some("en");
+    }
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
     if letters < MIN_LETTERS_TO_DETECT || text.split_whitespace().count() < 2 {
         return None;
-    }
-    if mostly_english(text) {
-        return Some("en");
     }
     let detector =
         whatlang::Detector::with_allowlist(LATIN_LANGUAGES.iter().map(|(lang, _)| *lang).collect());
@@ -293,7 +297,18 @@ mod tests {
         assert_eq!(detect("Olá, o aplicativo ainda está funcionando?"), None);
         assert_eq!(detect("Hallo, warum antwortest du nicht mehr?"), Some("de"));
         // Short English, which whatlang reads as Italian or barely knows.
-        assert_eq!(detect("Hello how are you"), Some("en"));
+        for english in [
+            "Hello how are you",
+            "How do I link my account",
+            "I want to keep my chats",
+            "I need help",
+            "thank you",
+            "good morning",
+            "what happened",
+            "hello again friend",
+        ] {
+            assert_eq!(detect(english), Some("en"), "{english}");
+        }
         assert_eq!(detect("Hello ChatGPT how are you"), Some("en"));
         assert_eq!(
             detect("Hello, where can I download the new app?"),
