@@ -21,6 +21,17 @@ async fn answer_to(app: &TestApp, from: &str, id: &str, text: &str) -> sunset::s
     app.log(id).await
 }
 
+/// A service on its own copy of the locales, and the version it serves.
+async fn app_with_own_locales() -> (TestApp, String) {
+    let app = spawn_app_with(TestOptions {
+        own_locales: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let version = app.catalog.current().localizer.version().to_owned();
+    (app, version)
+}
+
 #[tokio::test]
 async fn the_language_comes_from_the_script_the_text_or_the_country() {
     let app = live_app().await;
@@ -183,13 +194,8 @@ async fn stop_is_confirmed_each_time_and_start_restarts() {
 
 #[tokio::test]
 async fn a_broken_locale_file_dropped_into_a_running_service_changes_nothing_users_receive() {
-    let app = spawn_app_with(TestOptions {
-        own_locales: true,
-        ..TestOptions::default()
-    })
-    .await;
+    let (app, before) = app_with_own_locales().await;
     graph_accepts_messages(&app.graph).await;
-    let before = app.catalog.current().localizer.version().to_owned();
     let en = app.locales_dir.join("en/sunset.ftl");
     let good = std::fs::read_to_string(&en).unwrap();
     std::fs::write(
@@ -234,12 +240,7 @@ async fn a_broken_locale_file_dropped_into_a_running_service_changes_nothing_use
 
 #[tokio::test]
 async fn a_direction_mark_beside_a_link_is_refused_and_the_refusal_ends_with_the_good_set() {
-    let app = spawn_app_with(TestOptions {
-        own_locales: true,
-        ..TestOptions::default()
-    })
-    .await;
-    let before = app.catalog.current().localizer.version().to_owned();
+    let (app, before) = app_with_own_locales().await;
     let ar = app.locales_dir.join("ar/sunset.ftl");
     let good = std::fs::read_to_string(&ar).unwrap();
     std::fs::write(
@@ -263,12 +264,7 @@ async fn a_direction_mark_beside_a_link_is_refused_and_the_refusal_ends_with_the
 
 #[tokio::test]
 async fn the_running_service_notices_an_edited_file_within_seconds() {
-    let app = spawn_app_with(TestOptions {
-        own_locales: true,
-        ..TestOptions::default()
-    })
-    .await;
-    let before = app.catalog.current().localizer.version().to_owned();
+    let (app, before) = app_with_own_locales().await;
     let en = app.locales_dir.join("en/sunset.ftl");
     let text = std::fs::read_to_string(&en).unwrap();
     std::fs::write(
