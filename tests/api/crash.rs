@@ -43,12 +43,7 @@ fn start(db_url: &str, graph: &str) -> (Child, String) {
         .spawn()
         .unwrap();
     let address = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    wait_until_listening(port);
     (child, address)
 }
 

@@ -181,6 +181,20 @@ async fn database_url(dir: &TempDir) -> String {
     url
 }
 
+/// Waits until a `sunset serve` child listens on `port`. A debug build
+/// checks every locale at start-up (about 2 s alone, more with the other
+/// tests running), so this allows half a minute.
+pub fn wait_until_listening(port: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing listens on port {port} after 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+}
+
 /// The locale files the repository ships.
 pub fn shipped_locales() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("locales")

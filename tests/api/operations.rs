@@ -307,12 +307,7 @@ fn serve() -> Served {
         .spawn()
         .unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_until_listening(port);
     Served {
         child,
         url,
