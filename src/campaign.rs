@@ -74,6 +74,11 @@ impl Campaign {
         self.link_account.replace("{token}", token)
     }
 
+    /// `{public_url}/link/{token}`.
+    fn account_link(&self, token: &str) -> String {
+        self.public(&format!("link/{token}"))
+    }
+
     fn public(&self, path: &str) -> String {
         format!("{}/{path}", self.public_url.as_str().trim_end_matches('/'))
     }
@@ -98,7 +103,7 @@ impl Campaign {
     /// opens the linking page, so the log keeps `{token}` in its place.
     pub fn without_link_token(&self, text: &str, args: &NoticeArgs) -> String {
         match &args.link_account {
-            Some(link) => text.replace(link.as_str(), &self.public("link/{token}")),
+            Some(link) => text.replace(link.as_str(), &self.account_link("{token}")),
             None => text.to_owned(),
         }
     }
@@ -111,7 +116,8 @@ impl Campaign {
         let code = signing::smart_link_code(key, i64::MAX);
         let token = signing::link_token(key, &"0".repeat(20), &"X".repeat(64), i64::MAX);
         let mut args = self.args(self.countdown_at(Timestamp::now()), &code, &token);
-        args.link_account = Some(self.public(&format!("link/{token}")));
+        // Checked with and without linking, whatever this campaign does.
+        args.link_account = Some(self.account_link(&token));
         args
     }
 
@@ -129,9 +135,7 @@ impl Campaign {
             countdown,
             last_day,
             app_link: self.public(&format!("l/{code}")),
-            link_account: self
-                .linking_enabled()
-                .then(|| self.public(&format!("link/{token}"))),
+            link_account: self.linking_enabled().then(|| self.account_link(token)),
             ios: self.ios.clone(),
             android: self.android.clone(),
             web: self.web.clone(),

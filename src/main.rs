@@ -217,7 +217,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             phase,
             country,
         } => {
-            let catalog = startup::load_catalog(&config)?;
+            let catalog =
+                startup::load_catalog(&config, &Campaign::from_config(&config).sample_args())?;
             let standing = match (days, phase) {
                 (Some(days), _) => Standing::Days(i64::from(days)),
                 (None, Some(phase)) => Standing::Phase(phase),

@@ -133,25 +133,23 @@ pub fn session_cookie_value(role_token: &str, role: &str, expires_at: i64) -> St
     )
 }
 
-/// The role a session cookie claims, before it is checked.
-pub fn session_cookie_role(value: &str) -> Option<&str> {
-    value.split_once('.').map(|(role, _)| role)
-}
-
-/// Whether a session cookie is genuine for the role's token, unexpired, and
-/// ends no later than `max_seconds` from now.
-pub fn verify_session_cookie(role_token: &str, value: &str, now: i64, max_seconds: i64) -> bool {
-    let Some((payload, given)) = value.rsplit_once('.') else {
-        return false;
-    };
-    let Some(expires) = payload
-        .split_once('.')
-        .and_then(|(_, expires)| expires.parse::<i64>().ok())
-    else {
-        return false;
-    };
-    let genuine = same_secret(given, &tag(role_token, &format!("session|{payload}"), 16));
-    genuine && expires > now && expires <= now + max_seconds
+/// The role of a genuine session cookie: tagged with the token
+/// `token_of` gives for the role it names, unexpired, and ending no later
+/// than `max_seconds` from now.
+pub fn verify_session_cookie<'t>(
+    value: &str,
+    now: i64,
+    max_seconds: i64,
+    token_of: impl Fn(&str) -> Option<&'t str>,
+) -> Option<String> {
+    let (payload, given) = value.rsplit_once('.')?;
+    let (role, expires) = payload.split_once('.')?;
+    let expires: i64 = expires.parse().ok()?;
+    let genuine = same_secret(
+        given,
+        &tag(token_of(role)?, &format!("session|{payload}"), 16),
+    );
+    (genuine && expires > now && expires <= now + max_seconds).then(|| role.to_owned())
 }
 
 fn tag(signing_key: &str, message: &str, bytes: usize) -> String {

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::domain::decision::ReplyPolicy;
 use crate::graph_api::GraphClient;
 use crate::http::{self, AppState, MAX_WEBHOOK_BYTES};
-use crate::i18n::{Catalog, LiveCatalog};
+use crate::i18n::{Catalog, LiveCatalog, NoticeArgs};
 use crate::intake::{Intake, IntakeCounters};
 use crate::locale_sync;
 use crate::metrics::Metrics;
@@ -47,11 +47,11 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
-/// Loads the locale files, refusing a set with any problem.
-pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
+/// Loads the locale files, refusing a set with any problem found when
+/// rendered with `sample` (the campaign's [`Campaign::sample_args`]).
+pub fn load_catalog(config: &Config, sample: &NoticeArgs) -> anyhow::Result<Catalog> {
     let dir = &config.settings.locales.dir;
-    let sample = Campaign::from_config(config).sample_args();
-    Catalog::load(dir, &config.settings.campaign.default_locale, &sample).map_err(|problems| {
+    Catalog::load(dir, &config.settings.campaign.default_locale, sample).map_err(|problems| {
         let lines = problems
             .iter()
             .map(ToString::to_string)
@@ -87,11 +87,12 @@ impl Application {
         // debug builds): pay it now, not on the first webhook.
         let _ = crate::domain::ids::WaId::parse("14155550100").and_then(|id| id.country());
         let campaign = Arc::new(Campaign::from_config(config));
+        let sample = campaign.sample_args();
         let catalog = Arc::new(LiveCatalog::new(
-            load_catalog(config)?,
+            load_catalog(config, &sample)?,
             config.settings.locales.dir.clone(),
             config.settings.campaign.default_locale.clone(),
-            campaign.sample_args(),
+            sample,
         ));
         let whatsapp = &config.settings.whatsapp;
         let delivery = match &config.secrets.access_token {

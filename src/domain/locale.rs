@@ -2,6 +2,7 @@
 
 use super::ids::Country;
 use std::fmt;
+use std::sync::LazyLock;
 
 /// Why a locale was chosen, recorded with every inbound message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,19 +158,29 @@ const ENGLISH_WORDS: [&str; 68] = [
     "night", "happened", "again", "friend", "know", "get", "just", "about", "work", "any", "app",
 ];
 
-/// At least two words, and half of them, are English ones.
+/// At least two words, and half of them, are English ones. Runs on every
+/// Latin-script message, so it counts without building a word list.
 fn mostly_english(text: &str) -> bool {
-    let words: Vec<String> = text
+    let (mut words, mut english) = (0, 0);
+    for word in text
         .split(|c: char| !c.is_alphabetic())
-        .filter(|word| !word.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let english = words
-        .iter()
-        .filter(|word| ENGLISH_WORDS.contains(&word.as_str()))
-        .count();
-    english >= 2 && english * 2 >= words.len()
+        .filter(|w| !w.is_empty())
+    {
+        words += 1;
+        if ENGLISH_WORDS
+            .iter()
+            .any(|known| word.eq_ignore_ascii_case(known))
+        {
+            english += 1;
+        }
+    }
+    english >= 2 && english * 2 >= words
 }
+
+/// The detector, limited to the Latin-script languages it may answer with.
+static LATIN_DETECTOR: LazyLock<whatlang::Detector> = LazyLock::new(|| {
+    whatlang::Detector::with_allowlist(LATIN_LANGUAGES.iter().map(|(lang, _)| *lang).collect())
+});
 
 fn language_of_latin_text(text: &str) -> Option<&'static str> {
     // Two English words say more than twelve letters: "thank you".
@@ -180,9 +191,7 @@ fn language_of_latin_text(text: &str) -> Option<&'static str> {
     if letters < MIN_LETTERS_TO_DETECT || text.split_whitespace().count() < 2 {
         return None;
     }
-    let detector =
-        whatlang::Detector::with_allowlist(LATIN_LANGUAGES.iter().map(|(lang, _)| *lang).collect());
-    let info = detector.detect(text)?;
+    let info = LATIN_DETECTOR.detect(text)?;
     if info.script() != whatlang::Script::Latin || info.confidence() < MIN_CONFIDENCE {
         return None;
     }

@@ -2,9 +2,7 @@
 //! that the login form set for one of them.
 
 use super::{ApiError, AppState};
-use crate::signing::{
-    same_secret, session_cookie_role, session_cookie_value, verify_session_cookie,
-};
+use crate::signing::{same_secret, session_cookie_value, verify_session_cookie};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use std::future::{Ready, ready};
@@ -89,9 +87,11 @@ pub fn new_session(token: &str, role: Role) -> String {
 /// The role of a genuine session cookie: signed with that role's token,
 /// not expired, and no longer than a login lasts.
 fn session_role(state: &AppState, value: &str) -> Option<Role> {
-    let role = Role::parse(session_cookie_role(value)?)?;
     let now = jiff::Timestamp::now().as_second();
-    verify_session_cookie(token_of(state, role)?, value, now, SESSION_SECONDS).then_some(role)
+    let role = verify_session_cookie(value, now, SESSION_SECONDS, |role| {
+        token_of(state, Role::parse(role)?)
+    })?;
+    Role::parse(&role)
 }
 
 fn authenticate(request: &HttpRequest) -> Result<Access, ApiError> {

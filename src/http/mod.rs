@@ -16,7 +16,7 @@ use crate::config::Secret;
 use crate::i18n::LiveCatalog;
 use crate::intake::Intake;
 use crate::store::Store;
-use actix_web::{guard, web};
+use actix_web::{FromRequest, Handler, Resource, Responder, guard, web};
 use std::sync::Arc;
 
 /// Meta sends webhook bodies of up to 3 MB.
@@ -41,40 +41,56 @@ pub struct AppState {
 /// does not take and a query string that does not parse are answered in
 /// the API's JSON error shape too.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
     cfg.app_data(web::QueryConfig::default().error_handler(error::bad_query))
         .service(
             resource("/webhook", "GET, POST")
                 .route(web::get().to(webhook::verify_subscription))
                 .route(web::post().to(webhook::receive_webhook)),
         )
-        .service(resource("/l/{code}", "GET, HEAD").route(get_or_head().to(links::smart_link)))
-        .service(
-            resource("/link/{token}", "GET, HEAD").route(get_or_head().to(links::account_link)),
-        )
-        .service(resource("/api/notifications", "GET").route(web::get().to(api::notifications)))
-        .service(
-            resource("/api/notifications.csv", "GET").route(web::get().to(api::notifications_csv)),
-        )
-        .service(resource("/api/stats", "GET").route(web::get().to(api::stats)))
-        .service(resource("/api/countdown", "GET").route(web::get().to(api::countdown)))
+        .service(get_or_head("/l/{code}", links::smart_link))
+        .service(get_or_head("/link/{token}", links::account_link))
+        .service(get("/api/notifications", api::notifications))
+        .service(get("/api/notifications.csv", api::notifications_csv))
+        .service(get("/api/stats", api::stats))
+        .service(get("/api/countdown", api::countdown))
         .service(resource("/api/linked", "POST").route(web::post().to(api::linked)))
-        .service(resource("/admin", "GET").route(web::get().to(admin::dashboard)))
-        .service(resource("/admin/preview", "GET").route(web::get().to(admin::preview)))
+        .service(get("/admin", admin::dashboard))
+        .service(get("/admin/preview", admin::preview))
         .service(
             resource("/admin/login", "GET, POST")
                 .route(web::get().to(admin::login_form))
                 .route(web::post().to(admin::login)),
         )
-        .service(resource("/admin/logout", "GET").route(web::get().to(admin::logout)))
+        .service(get("/admin/logout", admin::logout))
         // Load balancers and monitors may probe with HEAD.
-        .service(resource("/healthz", "GET, HEAD").route(get_or_head().to(health::healthz)))
-        .service(resource("/readyz", "GET, HEAD").route(get_or_head().to(health::readyz)))
-        .service(resource("/metrics", "GET, HEAD").route(get_or_head().to(health::metrics)))
+        .service(get_or_head("/healthz", health::healthz))
+        .service(get_or_head("/readyz", health::readyz))
+        .service(get_or_head("/metrics", health::metrics))
         .default_service(web::to(error::no_route));
 }
 
 /// A path whose other methods are answered 405 with the ones it takes.
-fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+fn resource(path: &str, allow: &'static str) -> Resource {
     web::resource(path).default_service(web::to(move || error::not_allowed(allow)))
+}
+
+/// A path that takes GET only.
+fn get<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    resource(path, "GET").route(web::get().to(handler))
+}
+
+/// A path that takes GET, and HEAD answered the same without the body.
+fn get_or_head<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let get_or_head = guard::Any(guard::Get()).or(guard::Head());
+    resource(path, "GET, HEAD").route(web::route().guard(get_or_head).to(handler))
 }

@@ -114,17 +114,15 @@ fn check_renders(
 ) -> Vec<LocaleProblem> {
     let mut reported = BTreeSet::new();
     let mut problems = vec![];
+    let mut args = sample.clone();
     for (kind, countdown, linking, country) in cases() {
         let id = message_id(kind, countdown.phase);
         if reported.contains(id) {
             continue;
         }
-        let mut args = sample.clone();
         args.countdown = countdown;
         args.country = country.map(str::to_owned);
-        if !linking {
-            args.link_account = None;
-        }
+        args.link_account = sample.link_account.clone().filter(|_| linking);
         let problem = match localizer.render(locale, kind, &args) {
             Err(error) => Some(error.to_string()),
             Ok(text) => url_problem(&text, &args, kind),
