@@ -260,7 +260,7 @@ impl Config {
         }
         let settings: Settings = figment
             .extract()
-            .map_err(|e| ConfigError::Invalid(one_line(&e)))?;
+            .map_err(|e| ConfigError::Invalid(describe(&e)))?;
         let secrets = Secrets::from_lookup(|name| env.get(name).cloned())?;
         Self::from_settings(settings, secrets)
     }
@@ -402,6 +402,18 @@ pub fn parse_duration(raw: &str) -> Result<SignedDuration, String> {
         return Err(problem());
     }
     Ok(duration)
+}
+
+/// A settings error as `key: problem (where)`, naming the file or the
+/// `SUNSET_*` variable the bad value came from.
+fn describe(error: &figment::Error) -> String {
+    let key = error.path.join(".");
+    let origin = match error.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+        Some(figment::Source::File(path)) => format!(" in {}", path.display()),
+        _ if key.is_empty() => String::new(),
+        _ => format!(" in SUNSET_{}", key.to_ascii_uppercase().replace('.', "__")),
+    };
+    format!("{key}: {}{origin}", one_line(&error.kind))
 }
 
 fn one_line(error: &impl fmt::Display) -> String {

@@ -59,6 +59,7 @@ enum Cell<'a> {
     Empty,
     Text(&'a str),
     Int(i64),
+    /// Written with milliseconds, as stored: `2026-11-29T23:39:25.120Z`.
     Time(Timestamp),
 }
 
@@ -98,7 +99,7 @@ impl Serialize for Cell<'_> {
             Cell::Empty => serializer.serialize_none(),
             Cell::Text(text) => serializer.serialize_str(text),
             Cell::Int(number) => serializer.serialize_i64(*number),
-            Cell::Time(instant) => serializer.collect_str(instant),
+            Cell::Time(instant) => serializer.collect_str(&format_args!("{instant:.3}")),
         }
     }
 }
@@ -187,7 +188,7 @@ fn push_row(record: &mut ByteRecord, scratch: &mut String, row: &LogRow<'_>, rev
             Cell::Empty => "",
             Cell::Text(text) => text,
             Cell::Time(instant) => {
-                let _ = write!(scratch, "{instant}");
+                let _ = write!(scratch, "{instant:.3}");
                 scratch.as_str()
             }
             Cell::Int(number) => {
@@ -304,8 +305,8 @@ mod tests {
         assert_eq!(
             String::from_utf8(csv).unwrap(),
             "42,2026-11-26T14:00:00.123Z,100000000000001,15551234567,US,en,text,wamid.X,'-text,notified,\
-             notice,countdown,-1,\"v1, \"\"beta\"\"\",read,wamid.OUT,2,,'=1+1,2026-11-26T14:00:01Z,,\
-             2026-11-26T14:00:02Z,3,,'@Mona\n"
+             notice,countdown,-1,\"v1, \"\"beta\"\"\",read,wamid.OUT,2,,'=1+1,2026-11-26T14:00:01.000Z,,\
+             2026-11-26T14:00:02.000Z,3,,'@Mona\n"
         );
         let hidden = csv_chunk(&[full_row()], false, false).unwrap();
         let hidden = String::from_utf8(hidden).unwrap();
@@ -313,7 +314,10 @@ mod tests {
             hidden
                 .starts_with("42,2026-11-26T14:00:00.123Z,100000000000001,u_0123456789abcdef,US,")
         );
-        assert!(hidden.ends_with(",2026-11-26T14:00:02Z,3,\n"), "{hidden}");
+        assert!(
+            hidden.ends_with(",2026-11-26T14:00:02.000Z,3,\n"),
+            "{hidden}"
+        );
     }
 
     #[test]
@@ -324,6 +328,10 @@ mod tests {
             "{json}"
         );
         assert!(json.contains(r#""error_code":null,"#), "{json}");
+        assert!(
+            json.contains(r#""sent_at":"2026-11-26T14:00:01.000Z","#),
+            "{json}"
+        );
         assert!(json.ends_with(r#""clicks":3,"linked_at":null}"#), "{json}");
         let revealed = serde_json::to_value(LogRecord::new(&full_row(), true)).unwrap();
         assert_eq!(revealed["recipient"], "15551234567");

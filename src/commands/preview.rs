@@ -25,7 +25,8 @@ pub enum PreviewError {
     Render(#[from] crate::i18n::RenderError),
 }
 
-/// Renders the notice `text.body` for `locale` as it would be sent now.
+/// Renders the notice `text.body` for `locale` as it would be sent now, with
+/// the digits of `country`, else of the locale's own region.
 pub fn render(
     config: &Config,
     catalog: &Catalog,
@@ -34,6 +35,12 @@ pub fn render(
     country: Option<&str>,
 ) -> Result<String, PreviewError> {
     let localizer = &catalog.localizer;
+    // `ar-EG` alone shows Egypt's digits, as a user there would get them.
+    let region = locale
+        .parse::<unic_langid::LanguageIdentifier>()
+        .ok()
+        .and_then(|tag| tag.region)
+        .map(|region| region.as_str().to_owned());
     let locale = catalog
         .chooser
         .supported(locale)
@@ -62,6 +69,6 @@ pub fn render(
         },
     };
     let mut args = campaign.preview_args(countdown);
-    args.country = country.map(str::to_ascii_uppercase);
+    args.country = country.map(str::to_ascii_uppercase).or(region);
     Ok(localizer.render(&locale, NoticeKind::Notice, &args)?)
 }

@@ -142,6 +142,12 @@ fn preview_prints_the_notice_and_refuses_unknown_locales() {
     );
     assert!(text.contains("http://127.0.0.1:8080/l/PREVIEW\n"));
     assert!(text.contains("/link/PREVIEW"));
+    let regional = sunset(&["preview", "--locale", "ar-EG", "--days", "3"]);
+    assert_eq!(
+        regional.stdout,
+        text.as_bytes(),
+        "ar-EG takes Egypt's digits"
+    );
     let ended = sunset(&["preview", "--locale", "pt", "--phase", "ended"]);
     assert!(
         String::from_utf8(ended.stdout)
@@ -165,6 +171,37 @@ fn the_locale_check_renders_with_the_campaigns_own_settings() {
     assert_eq!(output.status.code(), Some(1));
     let problems = String::from_utf8(output.stdout).unwrap();
     assert!(problems.contains("4096"), "{problems}");
+}
+
+#[test]
+fn a_bad_setting_is_named_with_where_it_came_from() {
+    let output = sunset_with(
+        &["preview", "--locale", "en"],
+        &[("SUNSET_WHATSAPP__MESSAGES_PER_SECOND", "fast")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "sunset: whatsapp.messages_per_second: invalid type: found string \"fast\", \
+         expected u32 in SUNSET_WHATSAPP__MESSAGES_PER_SECOND"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sunset.toml");
+    std::fs::write(&file, "[server]\nbnd = \"127.0.0.1:1\"\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .args(["migrate"])
+        .env("SUNSET_CONFIG", &file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("sunset: server.bnd: unknown field: found `bnd`")
+            && stderr
+                .trim_end()
+                .ends_with(&format!("in {}", file.display())),
+        "{stderr}"
+    );
 }
 
 #[test]
