@@ -48,7 +48,8 @@ impl fmt::Debug for Localizer {
 
 impl Localizer {
     /// Loads every `<dir>/<tag>/sunset.ftl`. Any syntax error, missing
-    /// message or message that fails to render refuses the whole set.
+    /// message or bad keyword list refuses the whole set; how the messages
+    /// render is [`super::check::check_files`]'s to check.
     pub fn load(dir: &Path) -> Result<Self, Vec<LocaleProblem>> {
         Self::from_files(dir, &read_locale_set(dir)?)
     }
@@ -81,7 +82,7 @@ impl Localizer {
             if !localizer.bundles.contains_key(&file.tag) {
                 continue;
             }
-            problems.extend(localizer.check_renders(file));
+            problems.extend(localizer.missing_messages(file));
             problems.extend(localizer.add_keywords(file));
         }
         if problems.is_empty() {
@@ -89,6 +90,11 @@ impl Localizer {
         } else {
             Err(problems)
         }
+    }
+
+    /// Whether `tag` (exactly) is loaded.
+    pub fn has_locale(&self, tag: &str) -> bool {
+        self.bundles.contains_key(tag)
     }
 
     /// The locale tags loaded, e.g. `["ar", "en"]`.
@@ -183,10 +189,11 @@ impl Localizer {
     }
 
     /// Renders every message of a locale with sample values.
-    fn check_renders(&self, file: &LocaleFile) -> Vec<LocaleProblem> {
-        let tag = file.tag.as_str();
-        let bundle = &self.bundles[tag];
-        let mut problems: Vec<LocaleProblem> = REQUIRED_MESSAGES
+    /// Every required message must be there; rendering them is the full
+    /// check's work ([`super::check::check_files`]).
+    fn missing_messages(&self, file: &LocaleFile) -> Vec<LocaleProblem> {
+        let bundle = &self.bundles[file.tag.as_str()];
+        REQUIRED_MESSAGES
             .iter()
             .filter(|id| bundle.get_message(id).and_then(|m| m.value()).is_none())
             .map(|id| LocaleProblem {
@@ -194,44 +201,7 @@ impl Localizer {
                 line: 1,
                 problem: format!("message `{id}` is missing"),
             })
-            .collect();
-        if !problems.is_empty() {
-            return problems;
-        }
-        let samples = [
-            (Phase::Countdown, 3),
-            (Phase::Countdown, 1),
-            (Phase::FinalDay, 0),
-            (Phase::Ended, 0),
-        ];
-        for kind in [
-            NoticeKind::Notice,
-            NoticeKind::StopConfirmation,
-            NoticeKind::StartConfirmation,
-        ] {
-            for (phase, days) in samples {
-                for linking in [true, false] {
-                    let args = NoticeArgs::sample(
-                        Countdown {
-                            phase,
-                            days_left: days,
-                            hours_left: 5,
-                        },
-                        linking,
-                    );
-                    if let Err(e) = self.render(tag, kind, &args) {
-                        let id = message_id(kind, phase);
-                        problems.push(LocaleProblem {
-                            file: file.path.clone(),
-                            line: super::check::message_line(&file.source, id),
-                            problem: e.to_string(),
-                        });
-                    }
-                }
-            }
-        }
-        problems.dedup();
-        problems
+            .collect()
     }
 }
 

@@ -39,21 +39,47 @@ pub fn check_files(
     files: &[LocaleFile],
     sample: &NoticeArgs,
 ) -> Result<Localizer, Vec<LocaleProblem>> {
-    let localizer = Localizer::from_files(origin, files)?;
-    let mut problems = compare_variables(files);
-    for file in files {
-        problems.extend(check_renders(
-            &localizer,
-            &file.tag,
-            &file.path,
-            &file.source,
-            sample,
-        ));
+    let mut problems = vec![];
+    let localizer = Localizer::from_files(origin, files).or_else(|broken| {
+        // The files that do load are checked all the same, so that one
+        // broken file hides no other's problems.
+        let sound: Vec<LocaleFile> = files
+            .iter()
+            .filter(|f| !broken.iter().any(|p| p.file == f.path))
+            .cloned()
+            .collect();
+        problems.extend(broken);
+        Localizer::from_files(origin, &sound)
+    });
+    if let Ok(localizer) = &localizer {
+        // Against a broken reference every locale would differ.
+        let reference_broken = files
+            .iter()
+            .any(|f| f.tag == REFERENCE_LOCALE && !localizer.has_locale(&f.tag));
+        if !reference_broken {
+            let loaded: Vec<LocaleFile> = files
+                .iter()
+                .filter(|f| localizer.has_locale(&f.tag))
+                .cloned()
+                .collect();
+            problems.extend(compare_variables(&loaded));
+        }
+        for file in files.iter().filter(|f| localizer.has_locale(&f.tag)) {
+            problems.extend(check_renders(
+                localizer,
+                &file.tag,
+                &file.path,
+                &file.source,
+                sample,
+            ));
+        }
     }
-    if problems.is_empty() {
-        Ok(localizer)
-    } else {
-        Err(problems)
+    match localizer {
+        Ok(localizer) if problems.is_empty() => Ok(localizer),
+        _ => {
+            problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            Err(problems)
+        }
     }
 }
 
@@ -163,7 +189,8 @@ fn url_problem(text: &str, args: &NoticeArgs, kind: NoticeKind) -> Option<String
         .map(|url| format!("the link {url} is not on a line of its own"))
 }
 
-/// Each message's variables must be the reference locale's.
+/// Each message must show the reference locale's variables, no more, no
+/// fewer (in any of its variants).
 fn compare_variables(files: &[LocaleFile]) -> Vec<LocaleProblem> {
     let Some(reference) = files.iter().find(|f| f.tag == REFERENCE_LOCALE) else {
         let folder = files
@@ -247,8 +274,9 @@ fn pattern_variables(pattern: &ast::Pattern<&str>, found: &mut BTreeSet<String>)
 
 fn expression_variables(expression: &ast::Expression<&str>, found: &mut BTreeSet<String>) {
     match expression {
-        ast::Expression::Select { selector, variants } => {
-            inline_variables(selector, found);
+        // A variable that only picks the variant is not shown: "molti
+        // giorni" under `{ $days -> … }` tells the user no number.
+        ast::Expression::Select { variants, .. } => {
             for variant in variants {
                 pattern_variables(&variant.value, found);
             }

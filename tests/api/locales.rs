@@ -193,6 +193,45 @@ fn a_missing_message_or_a_dropped_link_is_reported() {
 }
 
 #[test]
+fn a_count_that_only_picks_the_plural_form_is_reported() {
+    let (dir, file) = broken_copy("it", |t| t.replace("{ $days } giorni", "molti giorni"));
+    let problems = problems_in(dir.path());
+    let line = line_of(&file, "notice-countdown =");
+    assert_eq!(
+        problems,
+        [format!(
+            "{}:{line}: notice-countdown does not use $days (en does)",
+            file.display()
+        )]
+    );
+}
+
+#[test]
+fn a_file_that_does_not_parse_hides_no_other_files_problems() {
+    let (dir, broken) = broken_copy("fr", |t| {
+        t.replace("notice-countdown =", "notice-countdown = {")
+    });
+    let unlinked = dir.path().join("id").join("sunset.ftl");
+    let text = std::fs::read_to_string(&unlinked).unwrap();
+    std::fs::write(
+        &unlinked,
+        text.replacen("\n    { $app_link }", " { $app_link }", 1),
+    )
+    .unwrap();
+    let problems = problems_in(dir.path());
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(
+        problems[0].starts_with(&broken.display().to_string()),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[1].starts_with(&unlinked.display().to_string())
+            && problems[1].contains("line of its own"),
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn the_cli_check_exits_1_with_file_and_line_on_a_broken_set() {
     let run = |dir: &std::path::Path| {
         Command::new(env!("CARGO_BIN_EXE_sunset"))
