@@ -18,14 +18,11 @@ use sunset::store::{PausedNumber, Store};
 #[derive(Parser)]
 #[command(name = "sunset", version, about, long_about = None)]
 struct Cli {
-    /// The settings file.
-    #[arg(
-        long,
-        global = true,
-        env = "SUNSET_CONFIG",
-        default_value = "sunset.toml"
-    )]
-    config: PathBuf,
+    /// The settings file [default: sunset.toml, if there is one; without
+    /// it every setting comes from SUNSET_* variables]. A file named here
+    /// must exist.
+    #[arg(long, global = true, env = "SUNSET_CONFIG", value_parser = existing_file)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -129,6 +126,16 @@ fn parse_age(raw: &str) -> Result<jiff::SignedDuration, String> {
     Ok(age)
 }
 
+/// A settings file named on the command line or in SUNSET_CONFIG.
+fn existing_file(path: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(path);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("no settings file at {}", path.display()))
+    }
+}
+
 fn parse_sender(raw: &str) -> Result<String, String> {
     use sunset::domain::ids::{Bsuid, WaId};
     WaId::parse(raw)
@@ -153,7 +160,8 @@ fn parse_phase(raw: &str) -> Result<Phase, String> {
 async fn main() -> ExitCode {
     sunset::telemetry::init();
     let cli = Cli::parse();
-    let config = match Config::load(&cli.config) {
+    let settings_file = cli.config.unwrap_or_else(|| PathBuf::from("sunset.toml"));
+    let config = match Config::load(&settings_file) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("sunset: {error}");

@@ -233,10 +233,12 @@ fn a_file_that_does_not_parse_hides_no_other_files_problems() {
 
 #[test]
 fn the_cli_check_exits_1_with_file_and_line_on_a_broken_set() {
+    let no_settings_file = tempfile::tempdir().unwrap();
     let run = |dir: &std::path::Path| {
         Command::new(env!("CARGO_BIN_EXE_sunset"))
             .args(["locales", "check"])
-            .env("SUNSET_CONFIG", "/nonexistent/sunset.toml")
+            .current_dir(no_settings_file.path())
+            .env_remove("SUNSET_CONFIG")
             .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
             .env("SUNSET_LOCALES__DIR", dir)
             .output()

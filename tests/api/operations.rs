@@ -94,11 +94,15 @@ fn sunset(args: &[&str]) -> std::process::Output {
     sunset_with(args, &[])
 }
 
+/// Runs the CLI where there is no settings file: every setting comes from
+/// the environment.
 fn sunset_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let no_settings_file = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_sunset"))
         .args(args)
+        .current_dir(no_settings_file.path())
+        .env_remove("SUNSET_CONFIG")
         .envs(env.iter().copied())
-        .env("SUNSET_CONFIG", "/nonexistent/sunset.toml")
         .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
         .env("SUNSET_LOCALES__DIR", shipped_locales())
         .env(
@@ -188,6 +192,12 @@ fn a_bad_setting_is_named_with_where_it_came_from() {
     );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sunset.toml");
+    let named = sunset_with(
+        &["preview", "--locale", "en"],
+        &[("SUNSET_CONFIG", &file.display().to_string())],
+    );
+    assert_eq!(named.status.code(), Some(2), "a file named must exist");
+    assert!(String::from_utf8_lossy(&named.stderr).contains("no settings file at"));
     std::fs::write(&file, "[server]\nbnd = \"127.0.0.1:1\"\n").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_sunset"))
         .args(["migrate"])
