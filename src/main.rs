@@ -1,5 +1,6 @@
 //! The `sunset` command line.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -35,7 +36,7 @@ enum Command {
     Migrate,
     /// Post a signed test webhook to a running service and show what it did.
     Simulate {
-        /// The sender: a phone number in digits (201001234567) or a BSUID (EG.…).
+        /// The sender: a phone number (201001234567, +20 100 123 4567) or a BSUID (EG.…).
         #[arg(long, value_parser = parse_sender)]
         from: String,
         /// The message text (the caption for image, video and document).
@@ -92,8 +93,8 @@ enum Command {
     },
     /// Erase one person: every message, notice and record of them.
     Forget {
-        /// Their phone number (digits) or BSUID.
-        #[arg(long)]
+        /// Their phone number (201001234567, +20 100 123 4567) or BSUID (EG.…).
+        #[arg(long, value_parser = parse_sender)]
         user: String,
     },
     /// Work with the locale files.
@@ -136,9 +137,17 @@ fn existing_file(path: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// A phone number or a BSUID, as `simulate --from` and `forget --user` take them.
 fn parse_sender(raw: &str) -> Result<String, String> {
     use sunset::domain::ids::{Bsuid, WaId};
-    WaId::parse(raw)
+    // A number as people write it: +44 20 7946-0958, (20) 100 123 4567.
+    let written = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    let digits: String = if raw.trim().chars().all(written) {
+        raw.chars().filter(char::is_ascii_digit).collect()
+    } else {
+        raw.to_owned()
+    };
+    WaId::parse(&digits)
         .map(|id| id.as_str().to_owned())
         .or_else(|| Bsuid::parse(raw).map(|id| id.as_str().to_owned()))
         .ok_or_else(|| "expected a phone number in digits (201001234567) or a BSUID (EG.…)".into())
@@ -249,9 +258,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             output,
             reveal,
         } => {
+            if let (Some(start), Some(end)) = (since, until)
+                && start > end
+            {
+                eprintln!("sunset: --since {start} comes after --until {end}");
+                return Ok(ExitCode::from(2));
+            }
             let store = startup::open_store(&config.settings.server.database_url).await?;
             let mut out: Box<dyn std::io::Write> = match &output {
-                Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
             let rows = export::run(store.as_ref(), format, since, until, reveal, &mut out).await?;
@@ -264,7 +282,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Forget { user } => {
             let store = startup::open_store(&config.settings.server.database_url).await?;
-            let removed = store.forget(user.trim().trim_start_matches('+')).await?;
+            let removed = store.forget(&user).await?;
             println!("{removed} row(s) erased");
         }
         Command::Locales(LocalesCommand::Check) => {

@@ -43,12 +43,26 @@ fn instant(name: &str, raw: Option<&str>) -> Result<Option<Timestamp>, ApiError>
     .transpose()
 }
 
+/// `since` and `until`, each optional; `since` may not come after `until`.
+type Range = (Option<Timestamp>, Option<Timestamp>);
+
+fn range(since: Option<&str>, until: Option<&str>) -> Result<Range, ApiError> {
+    let (since, until) = (instant("since", since)?, instant("until", until)?);
+    match (since, until) {
+        (Some(start), Some(end)) if start > end => Err(ApiError::BadRequest(format!(
+            "since: {start} comes after until: {end}"
+        ))),
+        _ => Ok((since, until)),
+    }
+}
+
 impl LogParams {
-    fn query(&self) -> Result<LogQuery, ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
+    /// The query, with `limit` between 1 and `max_limit`.
+    fn query(&self, max_limit: u32) -> Result<LogQuery, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT.min(max_limit));
+        if !(1..=max_limit).contains(&limit) {
             return Err(ApiError::BadRequest(format!(
-                "limit: must be between 1 and {MAX_LIMIT}"
+                "limit: must be between 1 and {max_limit}"
             )));
         }
         let after_id = match &self.cursor {
@@ -76,11 +90,12 @@ impl LogParams {
         {
             return Err(ApiError::BadRequest(format!("status: unknown `{status}`")));
         }
+        let (since, until) = range(self.since.as_deref(), self.until.as_deref())?;
         Ok(LogQuery {
             after_id,
             limit,
-            since: instant("since", self.since.as_deref())?,
-            until: instant("until", self.until.as_deref())?,
+            since,
+            until,
             locale: self.locale.clone(),
             country: self.country.as_ref().map(|c| match c.as_str() {
                 NONE => c.clone(),
@@ -105,7 +120,7 @@ pub async fn notifications(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let reveal = access.may_reveal(params.reveal)?;
-    let query = params.query()?;
+    let query = params.query(MAX_LIMIT)?;
     let page = state.store.log_page(&query).await?;
     let rows = page.rows()?;
     let next_cursor = (rows.len() == query.limit as usize)
@@ -122,19 +137,21 @@ pub async fn notifications_csv(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let reveal = access.may_reveal(params.reveal)?;
-    let mut query = params.query()?;
-    // `limit` pages the JSON API; the CSV is the whole selection.
-    query.limit = PAGE_ROWS;
+    let query = params.query(u32::MAX)?;
+    // The CSV is the whole selection, or its first `limit` rows (any number).
+    let rows = params.limit.unwrap_or(u32::MAX);
     let store = Arc::clone(&state.store);
     let stream =
-        futures_util::stream::unfold(Some((store, query, true)), move |cursor| async move {
-            let (store, mut query, first) = cursor?;
+        futures_util::stream::unfold(Some((store, query, true, rows)), move |cursor| async move {
+            let (store, mut query, first, rows) = cursor?;
+            query.limit = rows.min(PAGE_ROWS);
             match csv_page(store.as_ref(), &query, reveal, first).await {
                 Ok((bytes, _)) if bytes.is_empty() => None,
                 Ok((bytes, next)) => {
-                    let more = next.map(|after_id| {
+                    let left = rows - query.limit;
+                    let more = next.filter(|_| left > 0).map(|after_id| {
                         query.after_id = after_id;
-                        (store, query, false)
+                        (store, query, false, left)
                     });
                     Some((Ok(bytes), more))
                 }
@@ -186,8 +203,7 @@ pub async fn stats(
     params: web::Query<RangeParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let since = instant("since", params.since.as_deref())?;
-    let until = instant("until", params.until.as_deref())?;
+    let (since, until) = range(params.since.as_deref(), params.until.as_deref())?;
     let stats = state.store.stats(since, until).await?;
     Ok(HttpResponse::Ok().json(json!({
         "time_zone": state.campaign.deadline.time_zone.iana_name().unwrap_or("UTC"),

@@ -96,6 +96,19 @@ async fn the_analyst_never_sees_a_clear_number_bsuid_or_name() {
     }
     let page: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    assert_eq!(csv.lines().count(), 6, "the header and every row");
+    for (limit, lines) in [(2, 3), (5000, 6)] {
+        let first = app
+            .get_as(
+                ANALYST_TOKEN,
+                &format!("/api/notifications.csv?limit={limit}"),
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(first.lines().count(), lines, "limit={limit}");
+    }
     assert!(
         page["items"][0]["recipient"]
             .as_str()
@@ -179,6 +192,16 @@ async fn every_api_error_is_json_with_its_status() {
         ("/api/notifications?cursor=-5", 400, "bad_request"),
         ("/api/notifications.csv?reveal=maybe", 400, "bad_request"),
         ("/api/stats?since=yesterday", 400, "bad_request"),
+        (
+            "/api/stats?since=2026-11-30T00:00:00Z&until=2026-11-29T00:00:00Z",
+            400,
+            "bad_request",
+        ),
+        (
+            "/api/notifications?since=2026-11-30T00:00:00Z&until=2026-11-29T00:00:00Z",
+            400,
+            "bad_request",
+        ),
         ("/api/nope", 404, "not_found"),
     ];
     for (path, status, code) in cases {

@@ -121,10 +121,35 @@ fn purge_refuses_anything_younger_than_seven_days() {
 }
 
 #[test]
-fn a_sender_that_is_neither_a_number_nor_a_bsuid_is_bad_usage() {
+fn a_user_that_is_neither_a_number_nor_a_bsuid_or_a_backwards_range_is_bad_usage() {
     let output = sunset(&["simulate", "--from", "not a number", "--text", "hi"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("BSUID"));
+    let backwards = sunset(&[
+        "export",
+        "--since",
+        "2026-11-30T00:00:00Z",
+        "--until",
+        "2026-11-29T00:00:00Z",
+    ]);
+    assert_eq!(backwards.status.code(), Some(2));
+    let forget = sunset(&["forget", "--user", "abc"]);
+    assert_eq!(
+        forget.status.code(),
+        Some(2),
+        "an erasure that matches no one by mistake"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("s.db").display());
+    let written = sunset_with(
+        &["forget", "--user", "+44 7700 900-123"],
+        &[("SUNSET_SERVER__DATABASE_URL", &database)],
+    );
+    assert_eq!(written.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&written.stdout),
+        "0 row(s) erased\n"
+    );
 }
 
 #[test]
