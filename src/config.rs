@@ -355,7 +355,7 @@ impl Config {
         }
         if self.secrets.is_live() && self.public_url.scheme() != "https" {
             warnings.push(format!(
-                "server.public_url `{}` is not https: links sent to users should be",
+                "server.public_url `{}` is not https: links sent to users should use https",
                 self.public_url
             ));
         }

@@ -56,19 +56,22 @@ pub struct Countdown {
 impl Deadline {
     /// The last day of service is the local date of `deadline − 1 s`, so a
     /// deadline at midnight ends the day before rather than opening a new one.
+    /// Once it has passed, `days_left` is 0 on the last day and negative
+    /// after it: the days since.
     pub fn countdown_at(&self, now: Timestamp) -> Countdown {
-        if now >= self.instant {
-            return Countdown {
-                phase: Phase::Ended,
-                days_left: 0,
-                hours_left: 0,
-            };
-        }
         let last_day = (self.instant - SignedDuration::from_secs(1))
             .to_zoned_datetime(self.time_zone.clone())
             .date();
         let today = now.to_zoned_datetime(self.time_zone.clone()).date();
-        let days_left = i64::from((last_day - today).get_days()).max(0);
+        let days_left = i64::from((last_day - today).get_days());
+        if now >= self.instant {
+            return Countdown {
+                phase: Phase::Ended,
+                days_left: days_left.min(0),
+                hours_left: 0,
+            };
+        }
+        let days_left = days_left.max(0);
         let remaining = self.instant.duration_since(now);
         let hours_left =
             (remaining.as_secs() + i64::from(remaining.subsec_nanos() > 0) + 3599) / 3600;
@@ -139,15 +142,16 @@ mod tests {
     }
 
     #[test]
-    fn after_the_deadline_it_has_ended() {
+    fn after_the_deadline_it_has_ended_and_counts_the_days_since() {
         let d = deadline("2027-06-30T23:59:59Z", "UTC");
         assert_eq!(
             d.countdown_at(at("2027-06-30T23:59:59Z")).phase,
             Phase::Ended
         );
-        assert_eq!(
-            d.countdown_at(at("2027-08-01T00:00:00Z")).phase,
-            Phase::Ended
-        );
+        let later = d.countdown_at(at("2027-08-01T00:00:00Z"));
+        assert_eq!((later.phase, later.days_left), (Phase::Ended, -32));
+        let midnight = deadline("2027-07-01T00:00:00Z", "UTC");
+        let just_after = midnight.countdown_at(at("2027-07-01T00:00:01Z"));
+        assert_eq!((just_after.phase, just_after.days_left), (Phase::Ended, -1));
     }
 }
