@@ -2,7 +2,9 @@
 //! and sets published to the database by `sunset locales publish`. The
 //! newest change wins; a set that fails the check never reaches a user.
 
-use crate::i18n::{LiveCatalog, LocaleFile, NoticeArgs, check, read_locale_dir, version_of};
+use crate::i18n::{
+    Catalog, LiveCatalog, LocaleFile, NoticeArgs, check, read_locale_dir, version_of,
+};
 use crate::store::Store;
 use anyhow::Context;
 use std::path::Path;
@@ -36,6 +38,21 @@ pub async fn publish(
         )
         .await?;
     Ok(Ok(version))
+}
+
+/// The newest published set, if there is one and it passes the check: what
+/// a box starting now serves instead of its folder.
+pub async fn published_catalog(
+    store: &dyn Store,
+    default_locale: &str,
+    sample: &NoticeArgs,
+) -> anyhow::Result<Option<Catalog>> {
+    let Some(published) = store.latest_locales().await? else {
+        return Ok(None);
+    };
+    let files: Vec<LocaleFile> = serde_json::from_str(&published.files_json)
+        .with_context(|| format!("published locale set {} is unreadable", published.id))?;
+    Ok(Catalog::from_files(Path::new(PUBLISHED), &files, default_locale, sample).ok())
 }
 
 /// Installs the newest published set, if any, and returns its id.

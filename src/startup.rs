@@ -15,6 +15,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use std::net::TcpListener;
+use std::str::FromStr;
 use std::sync::Arc;
 
 /// How long the sender may take to finish its round at shutdown: one HTTP
@@ -45,6 +46,19 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
             bail!("server.database_url: `{database_url}` must start with sqlite:// or postgres://")
         }
     }
+}
+
+/// The store `database_url` names if it already exists (a SQLite file that
+/// is not there is not created), for commands that only read.
+pub async fn open_existing_store(database_url: &str) -> anyhow::Result<Option<Arc<dyn Store>>> {
+    if database_url.starts_with("sqlite:") {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)
+            .with_context(|| format!("server.database_url: cannot read `{database_url}`"))?;
+        if !options.get_filename().is_file() {
+            return Ok(None);
+        }
+    }
+    open_store(database_url).await.map(Some)
 }
 
 /// Loads the locale files, refusing a set with any problem found when

@@ -102,13 +102,13 @@ fn sunset_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         .args(args)
         .current_dir(no_settings_file.path())
         .env_remove("SUNSET_CONFIG")
-        .envs(env.iter().copied())
         .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
         .env("SUNSET_LOCALES__DIR", shipped_locales())
         .env(
             "SUNSET_LINKS__LINK_ACCOUNT",
             "https://example.com/link?token={token}",
         )
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -187,6 +187,42 @@ fn preview_prints_the_notice_and_refuses_unknown_locales() {
     assert_eq!(unknown.status.code(), Some(2));
     let not_a_country = sunset(&["preview", "--locale", "ar", "--country", "EGY"]);
     assert_eq!(not_a_country.status.code(), Some(2));
+}
+
+#[test]
+fn preview_shows_the_published_set_a_box_would_serve() {
+    let edited = tempfile::tempdir().unwrap();
+    copy_dir(&shipped_locales(), edited.path());
+    let file = edited.path().join("en").join("sunset.ftl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("is leaving WhatsApp", "is LEAVING WhatsApp"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("s.db").display());
+    let preview = || {
+        let output = sunset_with(
+            &["preview", "--locale", "en"],
+            &[("SUNSET_SERVER__DATABASE_URL", &database)],
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert!(preview().contains("is leaving WhatsApp"));
+    assert!(
+        !dir.path().join("s.db").exists(),
+        "a preview creates no database"
+    );
+    let published = sunset_with(
+        &["locales", "publish"],
+        &[
+            ("SUNSET_SERVER__DATABASE_URL", &database),
+            ("SUNSET_LOCALES__DIR", &edited.path().display().to_string()),
+        ],
+    );
+    assert_eq!(published.status.code(), Some(0), "{published:?}");
+    assert!(preview().contains("is LEAVING WhatsApp"), "{}", preview());
 }
 
 #[test]
