@@ -111,6 +111,52 @@ impl Metrics {
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = encode(&mut out, &self.registry);
-        out
+        prometheus_text(&out)
+    }
+}
+
+/// prometheus-client writes OpenMetrics. Prometheus's own text format
+/// (0.0.4, what /metrics declares) names a counter's family after its
+/// sample, `…_total`, and has no `# UNIT` or `# EOF` lines.
+fn prometheus_text(open_metrics: &str) -> String {
+    let counters: Vec<&str> = open_metrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open_metrics.len() + 16 * counters.len());
+    for line in open_metrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let family = ["# TYPE ", "# HELP "].into_iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            counters
+                .contains(&name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        out.push_str(family.as_deref().unwrap_or(line).trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_named_as_prometheus_text_names_them() {
+        let metrics = Metrics::default();
+        metrics.webhook("ok");
+        let text = metrics.render(3, 0, 0);
+        assert!(
+            text.contains("# TYPE sunset_webhooks_received_total counter\n"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP sunset_webhooks_received_total "), "{text}");
+        assert!(text.contains("sunset_webhooks_received_total{result=\"ok\"} 1\n"));
+        assert!(text.contains("# TYPE sunset_queue_depth gauge\nsunset_queue_depth 3\n"));
+        assert!(!text.contains("# EOF"), "{text}");
     }
 }
