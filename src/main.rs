@@ -363,5 +363,7 @@ fn print_entry(entry: &sunset::store::LogEntry) {
     }
     if let Some(body) = &entry.body {
         println!("notice:\n{body}");
+    } else if matches!(entry.status.as_deref(), Some("queued" | "sending")) {
+        println!("notice    not sent yet: its text is stored when it is (is the sender paused?)");
     }
 }

@@ -154,7 +154,10 @@ mod tests {
             text.contains("# TYPE sunset_webhooks_received_total counter\n"),
             "{text}"
         );
-        assert!(text.contains("# HELP sunset_webhooks_received_total "), "{text}");
+        assert!(
+            text.contains("# HELP sunset_webhooks_received_total "),
+            "{text}"
+        );
         assert!(text.contains("sunset_webhooks_received_total{result=\"ok\"} 1\n"));
         assert!(text.contains("# TYPE sunset_queue_depth gauge\nsunset_queue_depth 3\n"));
         assert!(!text.contains("# EOF"), "{text}");

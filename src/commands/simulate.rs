@@ -84,7 +84,10 @@ pub async fn run(
         bail!("POST {endpoint} answered {status}: {detail}");
     }
     println!("POST {endpoint} → {status}");
-    for _ in 0..50 {
+    // A second notice to one user waits out Meta's pair spacing first.
+    let patience = config.pair_spacing.unsigned_abs() + Duration::from_secs(5);
+    let give_up = tokio::time::Instant::now() + patience;
+    while tokio::time::Instant::now() < give_up {
         if let Some(entry) = store.log_entry(&message_id).await? {
             let settled = !matches!(entry.status.as_deref(), Some("queued" | "sending"));
             if settled {
