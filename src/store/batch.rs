@@ -306,7 +306,13 @@ impl Directory {
         if current.as_deref() == Some(id) || (current.is_some() && !replace) {
             return;
         }
-        if self.index(kind).contains_key(&key) || self.released.contains(&key) {
+        if let Some(&holder) = self.index(kind).get(&key) {
+            if replace && holder != slot {
+                self.carry_choices(slot, holder);
+            }
+            return;
+        }
+        if self.released.contains(&key) {
             return;
         }
         if let Some(old) = current {
@@ -316,6 +322,18 @@ impl Directory {
         }
         self.index(kind).insert(key, slot);
         *kind.of(&mut self.users[slot]) = Some(id.to_owned());
+    }
+
+    /// A number change onto a number with a record of its own keeps both
+    /// records, but the person's opt-out and language choice go with them.
+    fn carry_choices(&mut self, from: usize, to: usize) {
+        let opted_out = self.users[from].opted_out;
+        let chosen = self.users[from].chosen_locale.clone();
+        let target = &mut self.users[to];
+        target.opted_out |= opted_out;
+        if target.chosen_locale.is_none() {
+            target.chosen_locale = chosen;
+        }
     }
 }
 
@@ -655,5 +673,48 @@ mod tests {
             [Some("201009999999"), Some("201001234567")],
             "a number held by another record is not taken"
         );
+    }
+
+    #[test]
+    fn a_number_change_onto_a_known_number_carries_the_opt_out() {
+        let stored = UserRecord {
+            id: 7,
+            phone_number_id: "100".into(),
+            bsuid: None,
+            wa_id: Some("201001234567".into()),
+            pseudonym: "u_stored".into(),
+            country: Some("EG".into()),
+            profile_name: None,
+            chosen_locale: Some("fr".into()),
+            opted_out: true,
+            last_message_at: None,
+            last_notice: None,
+            flood: None,
+            created_at: NOW - 1,
+        };
+        let mut change = text("wamid.sys", "201001234567", None);
+        change.kind = MessageKind::System;
+        change.wire_type = "system".into();
+        change.identity_change = Some(IdentityChange {
+            new_wa_id: WaId::parse("201009999999"),
+            new_bsuid: None,
+        });
+        let first = text("wamid.first", "201009999999", None);
+        let after = text("wamid.after", "201009999999", None);
+        let plan = plan(
+            &[&job(vec![first, change, after])],
+            &HashSet::new(),
+            vec![stored],
+            ids(),
+        )
+        .unwrap();
+        assert_eq!(
+            decisions(&plan),
+            [Decision::Notified, Decision::Ignored, Decision::OptedOut]
+        );
+        let new_number = &plan.new_users[0];
+        assert_eq!(new_number.wa_id.as_deref(), Some("201009999999"));
+        assert!(new_number.opted_out);
+        assert_eq!(new_number.chosen_locale.as_deref(), Some("fr"));
     }
 }
