@@ -389,8 +389,11 @@ pub(crate) fn plan(
                 );
             }
             user.flood = Some(flood);
+            // A language keyword counts only from a user who has not opted out.
             let (locale, source) = match &prepared.keyword {
-                Some(Keyword::Language(locale)) => (locale.clone(), LocaleSource::Keyword),
+                Some(Keyword::Language(locale)) if !user.opted_out => {
+                    (locale.clone(), LocaleSource::Keyword)
+                }
                 _ => job
                     .chooser
                     .choose_detected(user.chosen_locale.as_deref(), || prepared.detected.clone()),
@@ -673,6 +676,38 @@ mod tests {
             [Some("201009999999"), Some("201001234567")],
             "a number held by another record is not taken"
         );
+    }
+
+    #[test]
+    fn a_language_keyword_from_an_opted_out_user_changes_nothing() {
+        let stored = UserRecord {
+            id: 7,
+            phone_number_id: "100".into(),
+            bsuid: None,
+            wa_id: Some("201001234567".into()),
+            pseudonym: "u_stored".into(),
+            country: Some("EG".into()),
+            profile_name: None,
+            chosen_locale: None,
+            opted_out: true,
+            last_message_at: None,
+            last_notice: None,
+            flood: None,
+            created_at: NOW - 1,
+        };
+        let mut arabic = job(vec![text("wamid.ar", "201001234567", None)]);
+        arabic.messages[0].keyword = Some(Keyword::Language("ar".into()));
+        let plan = plan(&[&arabic], &HashSet::new(), vec![stored], ids()).unwrap();
+        assert_eq!(decisions(&plan), [Decision::OptedOut]);
+        assert_eq!(
+            (
+                plan.inbound[0].locale.as_str(),
+                plan.inbound[0].locale_source
+            ),
+            ("en", "default"),
+            "the log shows the locale the user still has"
+        );
+        assert_eq!(plan.changed_users[0].chosen_locale, None);
     }
 
     #[test]
