@@ -580,6 +580,37 @@ mod tests {
         }
     }
 
+    /// 201001234567 tells that their number is now 201009999999.
+    fn number_change() -> InboundMessage {
+        let mut change = text("wamid.sys", "201001234567", None);
+        change.kind = MessageKind::System;
+        change.wire_type = "system".into();
+        change.identity_change = Some(IdentityChange {
+            new_wa_id: WaId::parse("201009999999"),
+            new_bsuid: None,
+        });
+        change
+    }
+
+    /// A stored record of 201001234567, who opted out.
+    fn opted_out_user() -> UserRecord {
+        UserRecord {
+            id: 7,
+            phone_number_id: "100".into(),
+            bsuid: None,
+            wa_id: Some("201001234567".into()),
+            pseudonym: "u_stored".into(),
+            country: Some("EG".into()),
+            profile_name: None,
+            chosen_locale: None,
+            opted_out: true,
+            last_message_at: None,
+            last_notice: None,
+            flood: None,
+            created_at: NOW - 1,
+        }
+    }
+
     fn ids() -> FreeIds {
         (1..=10).map(|id| (id, id, id)).collect()
     }
@@ -609,21 +640,7 @@ mod tests {
 
     #[test]
     fn stored_ids_are_duplicates_and_stored_users_are_updated_not_created() {
-        let stored = UserRecord {
-            id: 7,
-            phone_number_id: "100".into(),
-            bsuid: None,
-            wa_id: Some("201001234567".into()),
-            pseudonym: "u_stored".into(),
-            country: Some("EG".into()),
-            profile_name: None,
-            chosen_locale: None,
-            opted_out: true,
-            last_message_at: None,
-            last_notice: None,
-            flood: None,
-            created_at: NOW - 1,
-        };
+        let stored = opted_out_user();
         let bsuid = "EG.1234567890abcdef";
         let messages = job(vec![
             text("wamid.old", "201001234567", None),
@@ -646,13 +663,7 @@ mod tests {
 
     #[test]
     fn a_number_change_moves_the_record_unless_the_new_number_is_taken() {
-        let mut change = text("wamid.sys", "201001234567", None);
-        change.kind = MessageKind::System;
-        change.wire_type = "system".into();
-        change.identity_change = Some(IdentityChange {
-            new_wa_id: WaId::parse("201009999999"),
-            new_bsuid: None,
-        });
+        let change = number_change();
         let then = text("wamid.next", "201009999999", None);
         let moved = plan(
             &[&job(vec![change.clone(), then])],
@@ -680,21 +691,7 @@ mod tests {
 
     #[test]
     fn a_language_keyword_from_an_opted_out_user_changes_nothing() {
-        let stored = UserRecord {
-            id: 7,
-            phone_number_id: "100".into(),
-            bsuid: None,
-            wa_id: Some("201001234567".into()),
-            pseudonym: "u_stored".into(),
-            country: Some("EG".into()),
-            profile_name: None,
-            chosen_locale: None,
-            opted_out: true,
-            last_message_at: None,
-            last_notice: None,
-            flood: None,
-            created_at: NOW - 1,
-        };
+        let stored = opted_out_user();
         let mut arabic = job(vec![text("wamid.ar", "201001234567", None)]);
         arabic.messages[0].keyword = Some(Keyword::Language("ar".into()));
         let plan = plan(&[&arabic], &HashSet::new(), vec![stored], ids()).unwrap();
@@ -713,27 +710,10 @@ mod tests {
     #[test]
     fn a_number_change_onto_a_known_number_carries_the_opt_out() {
         let stored = UserRecord {
-            id: 7,
-            phone_number_id: "100".into(),
-            bsuid: None,
-            wa_id: Some("201001234567".into()),
-            pseudonym: "u_stored".into(),
-            country: Some("EG".into()),
-            profile_name: None,
             chosen_locale: Some("fr".into()),
-            opted_out: true,
-            last_message_at: None,
-            last_notice: None,
-            flood: None,
-            created_at: NOW - 1,
+            ..opted_out_user()
         };
-        let mut change = text("wamid.sys", "201001234567", None);
-        change.kind = MessageKind::System;
-        change.wire_type = "system".into();
-        change.identity_change = Some(IdentityChange {
-            new_wa_id: WaId::parse("201009999999"),
-            new_bsuid: None,
-        });
+        let change = number_change();
         let first = text("wamid.first", "201009999999", None);
         let after = text("wamid.after", "201009999999", None);
         let plan = plan(
