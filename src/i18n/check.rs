@@ -170,14 +170,22 @@ fn check_renders(
     problems
 }
 
-/// Links must arrive whole: each on a line of its own, no direction mark
-/// on that line, and no link of a notice missing.
+/// Links must arrive whole: each URL (a link variable or one written in the
+/// text) on a line of its own, no direction mark on that line, and no link
+/// of a notice missing.
 fn url_problem(text: &str, args: &NoticeArgs, kind: NoticeKind) -> Option<String> {
     if text
         .lines()
         .any(|line| line.contains("://") && line.contains(BIDI_CONTROLS))
     {
         return Some("an invisible direction mark stands on a line with a URL".into());
+    }
+    if let Some(line) = text
+        .lines()
+        .map(str::trim)
+        .find(|line| line.contains("://") && line.contains(char::is_whitespace))
+    {
+        return Some(format!("a URL is not on a line of its own: `{line}`"));
     }
     if kind != NoticeKind::Notice {
         return None;

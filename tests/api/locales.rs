@@ -207,6 +207,24 @@ fn a_count_that_only_picks_the_plural_form_is_reported() {
 }
 
 #[test]
+fn a_url_written_inside_a_sentence_is_reported() {
+    let (dir, file) = broken_copy("de", |t| {
+        t.replacen(
+            "stop-confirmation =\n    ",
+            "stop-confirmation =\n    Hilfe unter https://example.com/hilfe.\n    ",
+            1,
+        )
+    });
+    let problems = problems_in(dir.path());
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with(&file.display().to_string())
+            && problems[0].contains("a URL is not on a line of its own"),
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn a_file_that_does_not_parse_hides_no_other_files_problems() {
     let (dir, broken) = broken_copy("fr", |t| {
         t.replace("notice-countdown =", "notice-countdown = {")
