@@ -47,7 +47,8 @@ pub struct InboundMessage {
     /// The `type` as written on the wire, kept for the log.
     pub wire_type: String,
     pub kind: MessageKind,
-    /// The text, or a media caption: what the language is read from.
+    /// The text, a media caption, a button's text or an interactive reply's
+    /// title: what keywords and the language are read from.
     pub text: Option<String>,
     /// When the user sent it (the webhook's `timestamp`).
     pub sent_at: Timestamp,

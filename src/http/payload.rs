@@ -38,6 +38,9 @@ struct MessagesValuePayload {
     messages: Vec<Value>,
     #[serde(default)]
     statuses: Vec<Value>,
+    /// Errors Meta reports for the number itself, outside any message.
+    #[serde(default)]
+    errors: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +159,13 @@ pub fn read_batch(body: Value) -> WebhookBatch {
 
 fn read_value(value: MessagesValuePayload, batch: &mut WebhookBatch) {
     let number = value.metadata.phone_number_id;
+    if !value.errors.is_empty() {
+        // Nothing here to act on, but an operator must be able to read it.
+        batch.problems.push(format!(
+            "errors reported for number {number}: {}",
+            Value::Array(value.errors)
+        ));
+    }
     for raw in value.messages {
         match serde_json::from_value::<MessagePayload>(raw) {
             Ok(message) => match to_message(message, &number, &value.contacts) {
@@ -211,7 +221,7 @@ fn to_message(
             .and_then(WaId::parse),
         new_bsuid: s.user_id.as_deref().and_then(Bsuid::parse),
     });
-    let text = m.text.map(|t| t.body).or_else(|| caption(&m.kind, &m.rest));
+    let text = m.text.map(|t| t.body).or_else(|| written(&m.kind, &m.rest));
     Ok(InboundMessage {
         id: m.id,
         phone_number_id: number.to_owned(),
@@ -228,9 +238,19 @@ fn to_message(
     })
 }
 
-/// Media captions count as text for the language.
-fn caption(kind: &str, rest: &serde_json::Map<String, Value>) -> Option<String> {
-    rest.get(kind)?.get("caption")?.as_str().map(str::to_owned)
+/// What a message that is not `text` says in words, read for keywords and
+/// the language: a media caption, a quick-reply button's text (Meta's
+/// usual "Stop" button), an interactive reply's title.
+fn written(kind: &str, rest: &serde_json::Map<String, Value>) -> Option<String> {
+    let part = rest.get(kind)?;
+    let words = match kind {
+        "button" => part.get("text"),
+        "interactive" => ["button_reply", "list_reply"]
+            .iter()
+            .find_map(|reply| part.get(*reply)?.get("title")),
+        _ => part.get("caption"),
+    };
+    words?.as_str().map(str::to_owned)
 }
 
 fn to_status(s: StatusPayload) -> Result<Option<StatusUpdate>, String> {

@@ -110,6 +110,47 @@ async fn signed_json_we_do_not_understand_is_quarantined_and_answered_200() {
         200
     );
     assert_eq!(app.store.quarantined().await.unwrap(), 2);
+    let errors_only = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "15550001111", "phone_number_id": "100000000000001" },
+            "errors": [{ "code": 131000, "title": "Something went wrong" }],
+        } }] }],
+    });
+    assert_eq!(app.post_webhook(&errors_only).await.status(), 200);
+    assert_eq!(app.store.quarantined().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_stop_button_or_reply_is_a_keyword_like_the_typed_word() {
+    let app = spawn_app().await;
+    let replies = [
+        ("button", json!({ "payload": "STOP", "text": "Stop" })),
+        (
+            "interactive",
+            json!({ "type": "button_reply", "button_reply": { "id": "b1", "title": "STOP" } }),
+        ),
+        (
+            "interactive",
+            json!({ "type": "list_reply", "list_reply": { "id": "l1", "title": "Stop", "description": "" } }),
+        ),
+    ];
+    for (i, (kind, part)) in replies.into_iter().enumerate() {
+        let id = format!("wamid.BUTTON{i}");
+        let mut webhook = text_message(&format!("20100123450{i}"), &id, "");
+        let message = &mut webhook["entry"][0]["changes"][0]["value"]["messages"][0];
+        message.as_object_mut().unwrap().remove("text");
+        message["type"] = json!(kind);
+        message[kind] = part;
+        assert_eq!(app.post_webhook(&webhook).await.status(), 200);
+        let logged = app.log(&id).await;
+        assert_eq!(
+            (logged.decision.as_str(), logged.notice_kind.as_deref()),
+            ("keyword", Some("stop_confirmation")),
+            "{kind} {i}"
+        );
+    }
 }
 
 #[tokio::test]
