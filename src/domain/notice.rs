@@ -75,12 +75,13 @@ impl NoticeStatus {
 
     /// Whether a delivery report may move a notice from `self` to `next`.
     /// Reports arrive out of order (`read` before `delivered`) and twice;
-    /// a late `delivered` must never undo a `read`.
+    /// a late `delivered` must never undo a `read`, and a message that
+    /// reached the phone cannot fail after it.
     pub fn may_become(self, next: NoticeStatus) -> bool {
         use NoticeStatus::*;
         match (self, next) {
             (Sending | Sent, Sent | Delivered | Read | Failed) => self != next,
-            (Delivered, Read | Failed) => true,
+            (Delivered, Read) => true,
             _ => false,
         }
     }
@@ -107,5 +108,8 @@ mod tests {
         assert!(!Failed.may_become(Delivered));
         assert!(!DryRun.may_become(Sent));
         assert!(!Sent.may_become(Sent));
+        assert!(Sent.may_become(Failed));
+        assert!(!Delivered.may_become(Failed), "delivered stays delivered");
+        assert!(!Read.may_become(Failed));
     }
 }
