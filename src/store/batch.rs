@@ -157,22 +157,22 @@ pub(crate) struct NoticeRow {
 }
 
 /// Ids the planner may give new rows, in order: at least one of each per
-/// message of the group.
+/// message of the group. A notice takes its inbound row's id, so the log's
+/// `id` is the `biz_opaque_callback_data` of the notice sent for it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct FreeIds {
     pub users: VecDeque<i64>,
     pub inbound: VecDeque<i64>,
-    pub notices: VecDeque<i64>,
 }
 
-/// One id of each table per message, in the order they were handed out.
-impl FromIterator<(i64, i64, i64)> for FreeIds {
-    fn from_iter<I: IntoIterator<Item = (i64, i64, i64)>>(ids: I) -> Self {
+/// One user id and one inbound id per message, in the order they were
+/// handed out.
+impl FromIterator<(i64, i64)> for FreeIds {
+    fn from_iter<I: IntoIterator<Item = (i64, i64)>>(ids: I) -> Self {
         let mut free = Self::default();
-        for (user, inbound, notice) in ids {
+        for (user, inbound) in ids {
             free.users.push_back(user);
             free.inbound.push_back(inbound);
-            free.notices.push_back(notice);
         }
         free
     }
@@ -421,10 +421,9 @@ pub(crate) fn plan(
             }
             let mut notice_id = None;
             if let Some(kind) = verdict.reply {
-                let id = take(&mut ids.notices)?;
-                notice_id = Some(id);
+                notice_id = Some(inbound_id);
                 plan.notices.push(NoticeRow {
-                    id,
+                    id: inbound_id,
                     inbound_id,
                     user_id: user.id,
                     phone_number_id: message.phone_number_id.clone(),
@@ -612,7 +611,7 @@ mod tests {
     }
 
     fn ids() -> FreeIds {
-        (1..=10).map(|id| (id, id, id)).collect()
+        (1..=10).map(|id| (id, id)).collect()
     }
 
     fn decisions(plan: &Plan) -> Vec<Decision> {

@@ -14,15 +14,15 @@ pub(crate) struct Stored {
     pub seen: HashSet<String>,
     /// The records the group's senders may be.
     pub users: Vec<UserRecord>,
-    /// Free ids of users, inbound rows and notices.
-    pub next_ids: Vec<(i64, i64, i64)>,
+    /// Free ids of users and inbound rows.
+    pub next_ids: Vec<(i64, i64)>,
     /// The notices the group's reports and outcomes name.
     pub notices: Vec<NoticeProgress>,
 }
 
 impl Stored {
     /// Sorts the rows by part: `seen` (`message_id`), `user`, `next`
-    /// (`users`, `inbound`, `notices`) and `notice`.
+    /// (`users`, `inbound`) and `notice`.
     pub fn from_rows<R: StoredRow>(rows: &[R]) -> Result<Self, StoreError> {
         let mut stored = Self::default();
         for row in rows {
@@ -31,11 +31,9 @@ impl Stored {
                     stored.seen.insert(row.text("message_id")?);
                 }
                 "user" => stored.users.push(UserRecord::from_row(row)?),
-                "next" => stored.next_ids.push((
-                    row.int("users")?,
-                    row.int("inbound")?,
-                    row.int("notices")?,
-                )),
+                "next" => stored
+                    .next_ids
+                    .push((row.int("users")?, row.int("inbound")?)),
                 "notice" => stored.notices.push(NoticeProgress::from_row(row)?),
                 other => {
                     return Err(StoreError::Corrupt(format!(

@@ -103,8 +103,9 @@ async fn lock_users(tx: &mut PgConnection, jobs: &[&Job]) -> Result<Vec<UserReco
         .collect()
 }
 
-/// The message ids of the group already stored, one new id of each table
-/// per message, and the notices the group's reports and outcomes name,
+/// The message ids of the group already stored, one new user id and one
+/// new inbound id per message (a notice takes its inbound row's), and the
+/// notices the group's reports and outcomes name,
 /// locked in id order; each part tags its rows, and the first names
 /// and types the columns.
 ///
@@ -120,13 +121,12 @@ static READ: LazyLock<String> = LazyLock::new(|| {
              ORDER BY id FOR UPDATE
          )
          SELECT 'notice' AS part, NULL::TEXT AS message_id, NULL::BIGINT AS users, NULL::BIGINT AS inbound,
-                NULL::BIGINT AS notices, id, {PROGRESS_COLUMNS}
+                id, {PROGRESS_COLUMNS}
          FROM locked
          UNION ALL
-         SELECT 'seen', message_id, NULL, NULL, NULL, NULL, {nulls} FROM inbound WHERE message_id = ANY($1)
+         SELECT 'seen', message_id, NULL, NULL, NULL, {nulls} FROM inbound WHERE message_id = ANY($1)
          UNION ALL
-         SELECT 'next', NULL, nextval('users_id_seq'), nextval('inbound_id_seq'), nextval('notices_id_seq'),
-                NULL, {nulls}
+         SELECT 'next', NULL, nextval('users_id_seq'), nextval('inbound_id_seq'), NULL, {nulls}
          FROM unnest($1::TEXT[])",
     )
 });

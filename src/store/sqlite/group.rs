@@ -73,7 +73,7 @@ impl GroupWrite for SqliteGroup {
 
 /// Each statement tags its rows with the part of [`Stored`] they fill.
 /// One writer holds the write lock, so the ids after the largest ones are
-/// free: one of each table per message id, as on PostgreSQL.
+/// free: one user id and one inbound id per message id, as on PostgreSQL.
 static READ: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT 'seen' AS part, message_id FROM inbound WHERE message_id IN (SELECT value FROM json_each($1));
@@ -83,11 +83,9 @@ static READ: LazyLock<String> = LazyLock::new(|| {
              UNION
              SELECT u.id FROM json_each($3) k JOIN users u
                  ON u.phone_number_id = k.value->>0 AND u.wa_id = k.value->>1);
-         SELECT 'next' AS part, f.users + m.key AS users, f.inbound + m.key AS inbound,
-                f.notices + m.key AS notices
+         SELECT 'next' AS part, f.users + m.key AS users, f.inbound + m.key AS inbound
          FROM json_each($1) m, (SELECT (SELECT COALESCE(MAX(id), 0) + 1 FROM users) AS users,
-                                       (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound) AS inbound,
-                                       (SELECT COALESCE(MAX(id), 0) + 1 FROM notices) AS notices) f;
+                                       (SELECT COALESCE(MAX(id), 0) + 1 FROM inbound) AS inbound) f;
          SELECT 'notice' AS part, id, {PROGRESS_COLUMNS} FROM notices
          WHERE outbound_message_id IN (SELECT value FROM json_each($4))
          UNION
