@@ -139,16 +139,17 @@ pub async fn notifications_csv(
     let reveal = access.may_reveal(params.reveal)?;
     let query = params.query(u32::MAX)?;
     // The CSV is the whole selection, or its first `limit` rows (any number).
-    let rows = params.limit.unwrap_or(u32::MAX);
+    let wanted = params.limit.unwrap_or(u32::MAX);
     let store = Arc::clone(&state.store);
-    let stream =
-        futures_util::stream::unfold(Some((store, query, true, rows)), move |cursor| async move {
-            let (store, mut query, first, rows) = cursor?;
-            query.limit = rows.min(PAGE_ROWS);
+    let stream = futures_util::stream::unfold(
+        Some((store, query, true, wanted)),
+        move |cursor| async move {
+            let (store, mut query, first, wanted) = cursor?;
+            query.limit = wanted.min(PAGE_ROWS);
             match csv_page(store.as_ref(), &query, reveal, first).await {
                 Ok((bytes, _)) if bytes.is_empty() => None,
                 Ok((bytes, next)) => {
-                    let left = rows - query.limit;
+                    let left = wanted - query.limit;
                     let more = next.filter(|_| left > 0).map(|after_id| {
                         query.after_id = after_id;
                         (store, query, false, left)
@@ -157,7 +158,8 @@ pub async fn notifications_csv(
                 }
                 Err(error) => Some((Err(error), None)),
             }
-        });
+        },
+    );
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

@@ -188,7 +188,6 @@ impl Localizer {
         Ok(text.trim().to_owned())
     }
 
-    /// Renders every message of a locale with sample values.
     /// Every required message must be there; rendering them is the full
     /// check's work ([`super::check::check_files`]).
     fn missing_messages(&self, file: &LocaleFile) -> Vec<LocaleProblem> {
