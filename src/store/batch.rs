@@ -183,11 +183,21 @@ fn take(free: &mut VecDeque<i64>) -> Result<i64, StoreError> {
         .ok_or_else(|| StoreError::Corrupt("the group ran out of row ids".into()))
 }
 
+/// A stored record merged into another of the same person: its phone is
+/// freed before the group's rows are written; after them, its messages,
+/// notices and link move to `into` and it is deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Merge {
+    pub from: i64,
+    pub into: i64,
+}
+
 /// What to write for a group, and each job's outcomes.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
     pub new_users: Vec<UserRecord>,
     pub changed_users: Vec<UserRecord>,
+    pub merges: Vec<Merge>,
     pub inbound: Vec<InboundRow>,
     pub notices: Vec<NoticeRow>,
     pub outcomes: Vec<Vec<Ingested>>,
@@ -198,6 +208,7 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.new_users.is_empty()
             && self.changed_users.is_empty()
+            && self.merges.is_empty()
             && self.inbound.is_empty()
             && self.notices.is_empty()
     }
@@ -250,6 +261,8 @@ struct Directory {
     /// Ids a record gave up in this group: not handed to another record
     /// before the group is written, so no row update can collide.
     released: HashSet<Key>,
+    /// (merged record, the record it went into), by slot.
+    merged: Vec<(usize, usize)>,
 }
 
 impl Directory {
@@ -260,6 +273,7 @@ impl Directory {
             by_bsuid: HashMap::new(),
             by_wa_id: HashMap::new(),
             released: HashSet::new(),
+            merged: vec![],
         };
         for user in loaded {
             directory.add(user, true);
@@ -298,7 +312,8 @@ impl Directory {
 
     /// Gives the record an id of `kind`: when it has none (`replace`
     /// false) or in place of its own (a number change), unless another
-    /// record holds it.
+    /// record holds it; a phone held by a record with no BSUID is merged
+    /// in.
     fn set_id(&mut self, kind: IdKind, slot: usize, id: &str, replace: bool) {
         let number = self.users[slot].phone_number_id.clone();
         let key = (number.clone(), id.to_owned());
@@ -307,8 +322,11 @@ impl Directory {
             return;
         }
         if let Some(&holder) = self.index(kind).get(&key) {
-            if replace && holder != slot {
+            let phone_only = matches!(kind, IdKind::WaId) && self.users[holder].bsuid.is_none();
+            if holder != slot && replace {
                 self.carry_choices(slot, holder);
+            } else if holder != slot && phone_only {
+                self.merge(holder, slot, key);
             }
             return;
         }
@@ -322,6 +340,25 @@ impl Directory {
         }
         self.index(kind).insert(key, slot);
         *kind.of(&mut self.users[slot]) = Some(id.to_owned());
+    }
+
+    /// A record known only by a phone that now arrives beside a BSUID with
+    /// a record of its own: one person, first seen before WhatsApp gave
+    /// them a BSUID (or with the phone hidden). The BSUID's record takes
+    /// the phone, the person's choices and their latest notice and
+    /// message; the phone's record goes.
+    fn merge(&mut self, from: usize, into: usize, phone: Key) {
+        self.carry_choices(from, into);
+        let gone = self.users[from].clone();
+        let kept = &mut self.users[into];
+        kept.last_message_at = kept.last_message_at.max(gone.last_message_at);
+        if gone.last_notice.as_ref().map(|n| n.at) > kept.last_notice.as_ref().map(|n| n.at) {
+            kept.last_notice = gone.last_notice;
+        }
+        kept.wa_id = Some(phone.1.clone());
+        self.users[from].wa_id = None;
+        self.by_wa_id.insert(phone, into);
+        self.merged.push((from, into));
     }
 
     /// A number change onto a number with a record of its own keeps both
@@ -466,8 +503,27 @@ pub(crate) fn plan(
         }
         plan.outcomes.push(outcomes);
     }
-    for (user, loaded) in directory.users.into_iter().zip(directory.loaded) {
+    let mut gone = HashSet::new();
+    for &(from, into) in &directory.merged {
+        let (from_id, into_id) = (directory.users[from].id, directory.users[into].id);
+        for row in plan.inbound.iter_mut().filter(|r| r.user_id == from_id) {
+            row.user_id = into_id;
+        }
+        for row in plan.notices.iter_mut().filter(|r| r.user_id == from_id) {
+            row.user_id = into_id;
+        }
+        if directory.loaded[from].is_some() {
+            plan.merges.push(Merge {
+                from: from_id,
+                into: into_id,
+            });
+        }
+        gone.insert(from);
+    }
+    let users = directory.users.into_iter().zip(directory.loaded);
+    for (slot, (user, loaded)) in users.enumerate() {
         match loaded {
+            _ if gone.contains(&slot) => {}
             None => plan.new_users.push(user),
             Some(before) if before != user => plan.changed_users.push(user),
             Some(_) => {}
@@ -704,6 +760,73 @@ mod tests {
             "the log shows the locale the user still has"
         );
         assert_eq!(plan.changed_users[0].chosen_locale, None);
+    }
+
+    #[test]
+    fn a_phone_only_record_is_merged_into_the_bsuid_record_it_turns_out_to_be() {
+        let phone_only = UserRecord {
+            chosen_locale: Some("fr".into()),
+            ..opted_out_user()
+        };
+        let bsuid = "EG.1234567890abcdef";
+        let bsuid_only = UserRecord {
+            id: 8,
+            bsuid: Some(bsuid.into()),
+            wa_id: None,
+            pseudonym: "u_bsuid".into(),
+            opted_out: false,
+            chosen_locale: None,
+            ..opted_out_user()
+        };
+        let both = text("wamid.both", "201001234567", Some(bsuid));
+        let phone_again = text("wamid.phone", "201001234567", None);
+        let plan = plan(
+            &[&job(vec![both, phone_again])],
+            &HashSet::new(),
+            vec![phone_only, bsuid_only],
+            ids(),
+        )
+        .unwrap();
+        assert_eq!(decisions(&plan), [Decision::OptedOut, Decision::OptedOut]);
+        assert_eq!(plan.merges, [Merge { from: 7, into: 8 }]);
+        assert_eq!(
+            plan.changed_users.len(),
+            1,
+            "the merged record is not written"
+        );
+        let kept = &plan.changed_users[0];
+        assert_eq!(
+            (kept.id, kept.wa_id.as_deref(), kept.bsuid.as_deref()),
+            (8, Some("201001234567"), Some(bsuid))
+        );
+        assert!(kept.opted_out);
+        assert_eq!(kept.chosen_locale.as_deref(), Some("fr"));
+        assert!(plan.inbound.iter().all(|row| row.user_id == 8));
+    }
+
+    #[test]
+    fn records_made_and_merged_in_one_group_are_written_as_one() {
+        let bsuid = "EG.1234567890abcdef";
+        let messages = job(vec![
+            text("wamid.phone", "201001234567", None),
+            UserRef::new(None, Bsuid::parse(bsuid))
+                .map(|from| InboundMessage {
+                    from,
+                    ..text("wamid.bsuid", "201001234567", None)
+                })
+                .unwrap(),
+            text("wamid.both", "201001234567", Some(bsuid)),
+        ]);
+        let plan = plan(&[&messages], &HashSet::new(), vec![], ids()).unwrap();
+        assert!(plan.merges.is_empty(), "nothing stored to merge");
+        assert_eq!(plan.new_users.len(), 1);
+        let kept = &plan.new_users[0];
+        assert_eq!(
+            (kept.wa_id.as_deref(), kept.bsuid.as_deref()),
+            (Some("201001234567"), Some(bsuid))
+        );
+        assert!(plan.inbound.iter().all(|row| row.user_id == kept.id));
+        assert!(plan.notices.iter().all(|row| row.user_id == kept.id));
     }
 
     #[test]

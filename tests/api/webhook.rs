@@ -408,3 +408,45 @@ async fn a_changed_number_keeps_the_record_and_its_opt_out() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_phone_only_record_and_a_bsuid_only_record_of_one_person_become_one() {
+    let app = spawn_app().await;
+    let (phone, bsuid) = ("201001234599", "EG.MERGEDUSER0000000001");
+    app.post_webhook(&text_message(phone, "wamid.PHONE", "STOP"))
+        .await;
+    let mut bsuid_only = text_message(phone, "wamid.BSUID", "hello there");
+    let value = &mut bsuid_only["entry"][0]["changes"][0]["value"];
+    value["contacts"][0] = json!({ "profile": { "name": "Test User" }, "user_id": bsuid });
+    let message = value["messages"][0].as_object_mut().unwrap();
+    message.remove("from");
+    message.insert("from_user_id".into(), json!(bsuid));
+    app.post_webhook(&bsuid_only).await;
+    assert_eq!(
+        app.log("wamid.BSUID").await.decision,
+        "notified",
+        "not known yet"
+    );
+    let mut both = text_message(phone, "wamid.BOTH", "hello again");
+    let value = &mut both["entry"][0]["changes"][0]["value"];
+    value["contacts"][0]["user_id"] = json!(bsuid);
+    value["messages"][0]["from_user_id"] = json!(bsuid);
+    app.post_webhook(&both).await;
+    app.post_webhook(&text_message(phone, "wamid.PHONE2", "hello"))
+        .await;
+    assert_eq!(app.log("wamid.BOTH").await.decision, "opted_out");
+    assert_eq!(app.log("wamid.PHONE2").await.decision, "opted_out");
+    let mut pseudonyms = vec![];
+    for id in ["wamid.PHONE", "wamid.BSUID", "wamid.BOTH", "wamid.PHONE2"] {
+        pseudonyms.push(app.log(id).await.pseudonym);
+    }
+    assert!(
+        pseudonyms.iter().all(|p| *p == pseudonyms[1]),
+        "one person, one pseudonym, their first message too: {pseudonyms:?}"
+    );
+    let entry = app.log("wamid.PHONE2").await;
+    assert_eq!(
+        (entry.wa_id.as_deref(), entry.bsuid.as_deref()),
+        (Some(phone), Some(bsuid))
+    );
+}

@@ -194,6 +194,48 @@ async fn write(
     if plan.is_empty() && changed.is_empty() {
         return Ok(());
     }
+    let from: Vec<i64> = plan.merges.iter().map(|m| m.from).collect();
+    let into: Vec<i64> = plan.merges.iter().map(|m| m.into).collect();
+    if from.is_empty() {
+        return write_rows(tx, plan, changed).await;
+    }
+    // Frees the merged records' phones before any row takes them.
+    sqlx::query("UPDATE users SET wa_id = NULL WHERE id = ANY($1)")
+        .bind(&from)
+        .execute(&mut *tx)
+        .await?;
+    write_rows(tx, plan, changed).await?;
+    for statement in MERGE {
+        sqlx::query(statement)
+            .bind(&from)
+            .bind(&into)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM users WHERE id = ANY($1)")
+        .bind(&from)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Moves merged records' messages, notices and link to the record they
+/// went into.
+const MERGE: [&str; 3] = [
+    "UPDATE inbound SET user_id = m.into_id FROM unnest($1::BIGINT[], $2::BIGINT[]) AS m(from_id, into_id)
+     WHERE inbound.user_id = m.from_id",
+    "UPDATE notices SET user_id = m.into_id FROM unnest($1::BIGINT[], $2::BIGINT[]) AS m(from_id, into_id)
+     WHERE notices.user_id = m.from_id",
+    "UPDATE users SET linked_at = COALESCE(users.linked_at, gone.linked_at)
+     FROM unnest($1::BIGINT[], $2::BIGINT[]) AS m(from_id, into_id) JOIN users AS gone ON gone.id = m.from_id
+     WHERE users.id = m.into_id",
+];
+
+async fn write_rows(
+    tx: &mut PgConnection,
+    plan: &Plan,
+    changed: &[NoticeProgress],
+) -> Result<(), StoreError> {
     sqlx::query(WRITE)
         .bind(rows::users(&plan.new_users))
         .bind(rows::users(&plan.changed_users))

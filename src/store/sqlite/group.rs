@@ -139,6 +139,22 @@ const WRITE: &str = "
            template_version = COALESCE(j.value->>14, notices.template_version)
     FROM json_each($5) AS j WHERE notices.id = j.value->>0";
 
+/// Frees the phones of records merged into others, before any row takes them.
+const RELEASE_PHONES: &str =
+    "UPDATE users SET wa_id = NULL WHERE id IN (SELECT value->>'from' FROM json_each($1))";
+
+/// Moves merged records' messages, notices and link to the record they
+/// went into, then deletes them.
+const MERGE: &str = "
+    UPDATE inbound SET user_id = m.value->>'into'
+    FROM json_each($1) AS m WHERE inbound.user_id = m.value->>'from';
+    UPDATE notices SET user_id = m.value->>'into'
+    FROM json_each($1) AS m WHERE notices.user_id = m.value->>'from';
+    UPDATE users SET linked_at = COALESCE(users.linked_at, gone.linked_at)
+    FROM json_each($1) AS m JOIN users AS gone ON gone.id = m.value->>'from'
+    WHERE users.id = m.value->>'into';
+    DELETE FROM users WHERE id IN (SELECT value->>'from' FROM json_each($1))";
+
 async fn write(
     tx: &mut SqliteConnection,
     plan: &Plan,
@@ -146,6 +162,13 @@ async fn write(
 ) -> Result<(), StoreError> {
     if plan.is_empty() && changed.is_empty() {
         return Ok(());
+    }
+    let merges = rows::json(&plan.merges);
+    if !plan.merges.is_empty() {
+        sqlx::query(RELEASE_PHONES)
+            .bind(&merges)
+            .execute(&mut *tx)
+            .await?;
     }
     sqlx::query(WRITE)
         .bind(rows::users(&plan.new_users))
@@ -155,5 +178,8 @@ async fn write(
         .bind(rows::progress(changed))
         .execute(&mut *tx)
         .await?;
+    if !plan.merges.is_empty() {
+        sqlx::query(MERGE).bind(&merges).execute(&mut *tx).await?;
+    }
     Ok(())
 }
