@@ -1,6 +1,7 @@
 //! `sunset locales check`: everything a locale set must satisfy before a
 //! product team ships it, reported as `file:line: problem`.
 
+use super::files::folders_without_file;
 use super::{
     LocaleFile, LocaleProblem, Localizer, NoticeArgs, REQUIRED_MESSAGES, message_id,
     read_locale_set,
@@ -26,10 +27,21 @@ const BIDI_CONTROLS: [char; 9] = [
 /// `sample` holds the campaign's own values (service, links, variables),
 /// with a link code and token as long as real ones.
 pub fn check(dir: &Path, sample: &NoticeArgs) -> Vec<LocaleProblem> {
-    match read_locale_set(dir) {
+    let mut problems = match read_locale_set(dir) {
         Ok(files) => check_files(dir, &files, sample).err().unwrap_or_default(),
         Err(problems) => problems,
-    }
+    };
+    problems.extend(
+        folders_without_file(dir)
+            .into_iter()
+            .map(|folder| LocaleProblem {
+                file: folder.join("sunset.ftl"),
+                line: 0,
+                problem: "missing: this locale folder has no sunset.ftl, so it is not served"
+                    .into(),
+            }),
+    );
+    problems
 }
 
 /// Checks a set given as texts (`origin` names it in problems), and

@@ -34,6 +34,22 @@ pub fn read_locale_dir(dir: &Path) -> std::io::Result<Vec<LocaleFile>> {
     Ok(files)
 }
 
+/// Folders of `dir` that hold no `sunset.ftl`: a locale begun but not
+/// written, or its file misnamed. They are not served; the check names them.
+pub fn folders_without_file(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    let mut folders: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir() && !path.join("sunset.ftl").is_file())
+        .collect();
+    folders.sort();
+    folders
+}
+
 /// As [`read_locale_dir`], with a failure told as a locale problem.
 pub fn read_locale_set(dir: &Path) -> Result<Vec<LocaleFile>, Vec<LocaleProblem>> {
     read_locale_dir(dir).map_err(|e| {

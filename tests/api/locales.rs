@@ -225,6 +225,21 @@ fn a_url_written_inside_a_sentence_is_reported() {
 }
 
 #[test]
+fn a_locale_folder_without_its_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&shipped_locales(), dir.path());
+    std::fs::create_dir(dir.path().join("sw")).unwrap();
+    std::fs::write(dir.path().join("sw").join("messages.ftl"), "").unwrap();
+    let problems = problems_in(dir.path());
+    let expected = dir.path().join("sw").join("sunset.ftl");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with(&format!("{}:0: missing", expected.display())),
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn a_file_that_does_not_parse_hides_no_other_files_problems() {
     let (dir, broken) = broken_copy("fr", |t| {
         t.replace("notice-countdown =", "notice-countdown = {")
