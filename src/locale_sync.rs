@@ -5,7 +5,7 @@
 use crate::i18n::{
     Catalog, LiveCatalog, LocaleFile, NoticeArgs, check, read_locale_dir, version_of,
 };
-use crate::store::Store;
+use crate::store::{PublishedLocales, Store};
 use anyhow::Context;
 use std::path::Path;
 use std::sync::Arc;
@@ -50,9 +50,14 @@ pub async fn published_catalog(
     let Some(published) = store.latest_locales().await? else {
         return Ok(None);
     };
-    let files: Vec<LocaleFile> = serde_json::from_str(&published.files_json)
+    let files = files_of(&published)
         .with_context(|| format!("published locale set {} is unreadable", published.id))?;
     Ok(Catalog::from_files(Path::new(PUBLISHED), &files, default_locale, sample).ok())
+}
+
+/// A published set's files, as `publish` stored them.
+fn files_of(published: &PublishedLocales) -> serde_json::Result<Vec<LocaleFile>> {
+    serde_json::from_str(&published.files_json)
 }
 
 /// Installs the newest published set, if any, and returns its id.
@@ -72,7 +77,7 @@ pub async fn install_published(
     if Some(published.id) == seen {
         return seen;
     }
-    match serde_json::from_str::<Vec<LocaleFile>>(&published.files_json) {
+    match files_of(&published) {
         Ok(files) => catalog.install(Path::new(PUBLISHED), &files),
         Err(error) => {
             tracing::error!(error = %error, id = published.id, "published locale set is unreadable")

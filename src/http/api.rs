@@ -59,7 +59,7 @@ fn range(since: Option<&str>, until: Option<&str>) -> Result<Range, ApiError> {
 impl LogParams {
     /// The query, with `limit` between 1 and `max_limit`.
     fn query(&self, max_limit: u32) -> Result<LogQuery, ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT.min(max_limit));
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=max_limit).contains(&limit) {
             return Err(ApiError::BadRequest(format!(
                 "limit: must be between 1 and {max_limit}"

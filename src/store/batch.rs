@@ -349,14 +349,15 @@ impl Directory {
     /// message; the phone's record goes.
     fn merge(&mut self, from: usize, into: usize, phone: Key) {
         self.carry_choices(from, into);
-        let gone = self.users[from].clone();
+        let gone = &mut self.users[from];
+        let (last_message_at, last_notice) = (gone.last_message_at, gone.last_notice.take());
+        gone.wa_id = None;
         let kept = &mut self.users[into];
-        kept.last_message_at = kept.last_message_at.max(gone.last_message_at);
-        if gone.last_notice.as_ref().map(|n| n.at) > kept.last_notice.as_ref().map(|n| n.at) {
-            kept.last_notice = gone.last_notice;
+        kept.last_message_at = kept.last_message_at.max(last_message_at);
+        if last_notice.as_ref().map(|n| n.at) > kept.last_notice.as_ref().map(|n| n.at) {
+            kept.last_notice = last_notice;
         }
         kept.wa_id = Some(phone.1.clone());
-        self.users[from].wa_id = None;
         self.by_wa_id.insert(phone, into);
         self.merged.push((from, into));
     }

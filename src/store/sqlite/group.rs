@@ -163,10 +163,10 @@ async fn write(
     if plan.is_empty() && changed.is_empty() {
         return Ok(());
     }
-    let merges = rows::json(&plan.merges);
-    if !plan.merges.is_empty() {
+    let merges = (!plan.merges.is_empty()).then(|| rows::json(&plan.merges));
+    if let Some(merges) = &merges {
         sqlx::query(RELEASE_PHONES)
-            .bind(&merges)
+            .bind(merges)
             .execute(&mut *tx)
             .await?;
     }
@@ -178,8 +178,8 @@ async fn write(
         .bind(rows::progress(changed))
         .execute(&mut *tx)
         .await?;
-    if !plan.merges.is_empty() {
-        sqlx::query(MERGE).bind(&merges).execute(&mut *tx).await?;
+    if let Some(merges) = &merges {
+        sqlx::query(MERGE).bind(merges).execute(&mut *tx).await?;
     }
     Ok(())
 }
