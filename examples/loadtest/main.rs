@@ -12,16 +12,21 @@
 //! 2. pre-generates unique, signed text-message webhooks (~900 bytes each);
 //! 3. measures the baseline: this example again, as `--serve-baseline PORT`,
 //!    a bare actix-web handler answering 200, as a subprocess;
-//! 4. for each backend, starts `target/release/sunset serve` as a subprocess
+//! 4. for each backend, measures the floor handler (`floor.rs`): the same
+//!    example as `--serve-floor PORT`, the least a handler can do and still
+//!    store every message through sqlx before its 200;
+//! 5. for each backend, starts `target/release/sunset serve` as a subprocess
 //!    on a fresh database, live against the fake, and drives it with the
 //!    same connections for the same time: a status webhook whenever one is
 //!    due (`sent` at once, `delivered` 0.5 s and `read` 2 s after the send),
 //!    a new message otherwise;
-//! 5. checks the sender's rate: `sunset pause`, queue enough notices,
+//! 6. checks the sender's rate: `sunset pause`, queue enough notices,
 //!    `sunset resume`, and count the sends at the fake.
 //!
 //! Errors end the run with a message (anyhow); every subprocess is killed
 //! on the way out, and a watchdog ends everything after `--max-total-seconds`.
+
+mod floor;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::{Context, Result, bail};
@@ -56,7 +61,7 @@ struct Args {
     #[arg(long, default_value_t = 64)]
     connections: usize,
     /// Measured seconds per target (after the warm-up).
-    #[arg(long, default_value_t = 15.0)]
+    #[arg(long, default_value_t = 10.0)]
     seconds: f64,
     /// Unmeasured seconds of load before the measurement, per target.
     #[arg(long, default_value_t = 1.0)]
@@ -99,9 +104,18 @@ struct Args {
     /// Diagnosis only: post new messages alone, no status webhooks.
     #[arg(long)]
     no_statuses: bool,
+    /// Skip the floor handlers (the least that stores each message).
+    #[arg(long)]
+    no_floor: bool,
     /// Internal: serve the bare baseline handler on this port and nothing else.
     #[arg(long, hide = true)]
     serve_baseline: Option<u16>,
+    /// Internal: serve the floor handler on this port, storing into `--floor-db`.
+    #[arg(long, hide = true, requires = "floor_db")]
+    serve_floor: Option<u16>,
+    /// Internal: the floor handler's database URL.
+    #[arg(long, hide = true)]
+    floor_db: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -1001,9 +1015,8 @@ fn service_command(bin: &Path, subcommand: &str, env: &[(String, String)], dir: 
 }
 
 /// A fresh PostgreSQL database; dropped by `drop_database`.
-async fn create_database(server_url: &str, run_tag: u32) -> Result<(String, String)> {
+async fn create_database(server_url: &str, name: &str) -> Result<(String, String)> {
     use sqlx::Connection;
-    let name = format!("sunset_bench_{run_tag:08x}");
     let mut admin = sqlx::PgConnection::connect(server_url)
         .await
         .with_context(|| format!("cannot connect to {server_url}"))?;
@@ -1021,7 +1034,7 @@ async fn create_database(server_url: &str, run_tag: u32) -> Result<(String, Stri
     let server_part = base[path_from..]
         .find('/')
         .map_or(base, |i| &base[..path_from + i]);
-    Ok((name.clone(), format!("{server_part}/{name}{query}")))
+    Ok((name.to_owned(), format!("{server_part}/{name}{query}")))
 }
 
 async fn drop_database(server_url: &str, name: &str) -> Result<()> {
@@ -1113,7 +1126,8 @@ async fn run_service(backend: Backend, args: &Args, ctx: &RunContext) -> Result<
             None,
         ),
         Backend::Postgres => {
-            let (name, url) = create_database(&args.pg_url, ctx.run_tag).await?;
+            let name = format!("sunset_bench_{:08x}", ctx.run_tag);
+            let (name, url) = create_database(&args.pg_url, &name).await?;
             (url, Some(name))
         }
     };
@@ -1365,11 +1379,48 @@ struct RunContext {
 }
 
 async fn run_baseline(args: &Args, ctx: &RunContext) -> Result<(LoadResult, Option<u64>)> {
+    run_reference(args, ctx, &["--serve-baseline"]).await
+}
+
+/// The floor handler on a fresh database of the backend, dropped after.
+async fn run_floor(
+    backend: Backend,
+    args: &Args,
+    ctx: &RunContext,
+) -> Result<(LoadResult, Option<u64>)> {
+    let dir = tempfile::Builder::new().prefix("sunset-floor-").tempdir()?;
+    let (url, pg_name) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("floor.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let name = format!("sunset_floor_{:08x}", ctx.run_tag);
+            let (name, url) = create_database(&args.pg_url, &name).await?;
+            (url, Some(name))
+        }
+    };
+    let result = run_reference(args, ctx, &["--floor-db", &url, "--serve-floor"]).await;
+    if let Some(name) = pg_name
+        && let Err(error) = drop_database(&args.pg_url, &name).await
+    {
+        eprintln!("loadtest: could not drop the database {name}: {error}");
+    }
+    result
+}
+
+/// Runs this example with `flags` and a free port as a subprocess, and
+/// drives it with new messages alone (reused when they run out).
+async fn run_reference(
+    args: &Args,
+    ctx: &RunContext,
+    flags: &[&str],
+) -> Result<(LoadResult, Option<u64>)> {
     let port = free_port()?;
     let exe = std::env::current_exe()?;
     let mut child = ChildGuard::spawn(
         Command::new(exe)
-            .arg("--serve-baseline")
+            .args(flags)
             .arg(port.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit()),
@@ -1394,6 +1445,9 @@ async fn run_baseline(args: &Args, ctx: &RunContext) -> Result<(LoadResult, Opti
     })
     .await;
     let rss = peak_rss_kb(child.pid());
+    if let Some(status) = child.exited() {
+        bail!("{} exited during the run ({status})", flags.join(" "));
+    }
     Ok((load, rss))
 }
 
@@ -1418,8 +1472,8 @@ fn errors_text(load: &LoadResult) -> String {
 fn report(
     args: &Args,
     ctx: &RunContext,
-    baseline: &LoadResult,
-    baseline_rss: Option<u64>,
+    (baseline, baseline_rss): (&LoadResult, Option<u64>),
+    floors: &[(Backend, (LoadResult, Option<u64>))],
     results: &[SunsetResult],
 ) {
     let base_rate = baseline.webhooks_per_second();
@@ -1458,6 +1512,9 @@ fn report(
         );
     };
     row("baseline (bare)", baseline);
+    for (backend, (load, _)) in floors {
+        row(&format!("floor {}", backend.name()), load);
+    }
     for r in results {
         row(&format!("sunset {}", r.backend.name()), &r.load);
     }
@@ -1468,10 +1525,25 @@ fn report(
         errors_text(baseline),
         baseline_rss.map_or("?".into(), |kb| format!("{:.1} MB", kb as f64 / 1024.0))
     );
+    for (backend, (load, rss)) in floors {
+        println!(
+            "floor {}: {} messages stored, errors: {}, peak RSS {}",
+            backend.name(),
+            load.messages_ok,
+            errors_text(load),
+            rss.map_or("?".into(), |kb| format!("{:.1} MB", kb as f64 / 1024.0))
+        );
+    }
     for r in results {
         let load = &r.load;
         println!();
         println!("sunset {}:", r.backend.name());
+        if let Some((_, (floor, _))) = floors.iter().find(|(b, _)| *b == r.backend) {
+            println!(
+                "  {:.0}% of the floor handler's rate on the same store",
+                100.0 * load.webhooks_per_second() / floor.webhooks_per_second()
+            );
+        }
         println!(
             "  answered 200: {} messages + {} status webhooks in {:.1} s; errors: {}{}",
             load.messages_ok,
@@ -1560,6 +1632,9 @@ fn main() -> Result<()> {
     if let Some(port) = args.serve_baseline {
         return serve_baseline(port);
     }
+    if let (Some(port), Some(url)) = (args.serve_floor, &args.floor_db) {
+        return floor::serve(port, url, APP_SECRET);
+    }
     let started = Instant::now();
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     start_watchdog(Duration::from_secs(args.max_total_seconds));
@@ -1596,7 +1671,16 @@ fn main() -> Result<()> {
         );
         let (baseline, baseline_rss) = run_baseline(&args, &ctx).await?;
         let mut results = vec![];
+        let mut floors = vec![];
         for backend in backends {
+            if !args.no_floor {
+                eprintln!(
+                    "loadtest: the floor handler on {} (at {:.1} s)",
+                    backend.name(),
+                    started.elapsed().as_secs_f64()
+                );
+                floors.push((backend, run_floor(backend, &args, &ctx).await?));
+            }
             eprintln!(
                 "loadtest: sunset on {} (at {:.1} s)",
                 backend.name(),
@@ -1604,7 +1688,7 @@ fn main() -> Result<()> {
             );
             results.push(run_service(backend, &args, &ctx).await?);
         }
-        report(&args, &ctx, &baseline, baseline_rss, &results);
+        report(&args, &ctx, (&baseline, baseline_rss), &floors, &results);
         println!();
         println!(
             "total time {:.1} s; load average before the run: {}, after: {}",
