@@ -38,7 +38,7 @@ pub fn serve(port: u16, url: &str, app_secret: &'static str) -> Result<()> {
             .execute(&pool)
             .await?;
             for _ in 0..2 {
-                tokio::spawn(write_postgres(pool.clone(), Arc::clone(&queue)));
+                tokio::spawn(write_groups(Floor::Postgres(pool.clone()), Arc::clone(&queue)));
             }
         } else {
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
@@ -51,7 +51,7 @@ pub fn serve(port: u16, url: &str, app_secret: &'static str) -> Result<()> {
             )
             .execute(&mut connection)
             .await?;
-            tokio::spawn(write_sqlite(connection, queue));
+            tokio::spawn(write_groups(Floor::Sqlite(connection), queue));
         }
         let requests = web::Data::new(requests);
         HttpServer::new(move || {
@@ -131,55 +131,55 @@ async fn next_group(queue: &Queue) -> Option<Vec<(Vec<String>, Reply)>> {
     Some(group)
 }
 
-fn answer(group: Vec<(Vec<String>, Reply)>, stored: bool) {
-    for (_, reply) in group {
-        let _ = reply.send(stored);
-    }
+/// Where the floor handler stores its rows.
+enum Floor {
+    Sqlite(SqliteConnection),
+    Postgres(PgPool),
 }
 
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
-async fn write_sqlite(mut connection: SqliteConnection, queue: Queue) {
-    while let Some(group) = next_group(&queue).await {
-        let ids: Vec<&String> = group.iter().flat_map(|(ids, _)| ids).collect();
-        let rows = serde_json::to_string(&ids).unwrap_or_default();
-        let stored = async {
-            let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
-            sqlx::query(
-                "INSERT OR IGNORE INTO floor (message_id, received_at) SELECT value, $2 FROM json_each($1)",
-            )
-            .bind(rows)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await
+impl Floor {
+    /// One transaction, one multi-row `INSERT`.
+    async fn insert(&mut self, ids: Vec<&str>) -> sqlx::Result<()> {
+        let received_at = jiff::Timestamp::now().as_millisecond();
+        match self {
+            Floor::Sqlite(connection) => {
+                let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::query(
+                    "INSERT OR IGNORE INTO floor (message_id, received_at)
+                     SELECT value, $2 FROM json_each($1)",
+                )
+                .bind(serde_json::to_string(&ids).unwrap_or_default())
+                .bind(received_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            }
+            Floor::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO floor (message_id, received_at)
+                     SELECT id, $2 FROM unnest($1::TEXT[]) AS id ON CONFLICT DO NOTHING",
+                )
+                .bind(ids)
+                .bind(received_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            }
         }
-        .await;
-        answer(group, stored.is_ok());
     }
 }
 
-async fn write_postgres(pool: PgPool, queue: Queue) {
+/// Stores group after group until the handler's side of the queue closes.
+async fn write_groups(mut floor: Floor, queue: Queue) {
     while let Some(group) = next_group(&queue).await {
-        let ids: Vec<&str> = group
+        let ids = group
             .iter()
             .flat_map(|(ids, _)| ids.iter().map(String::as_str))
             .collect();
-        let stored = async {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO floor (message_id, received_at) SELECT id, $2 FROM unnest($1::TEXT[]) AS id
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(ids)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await
+        let stored = floor.insert(ids).await.is_ok();
+        for (_, reply) in group {
+            let _ = reply.send(stored);
         }
-        .await;
-        answer(group, stored.is_ok());
     }
 }

@@ -541,36 +541,21 @@ fn generate_corpus(count: usize, users: u64, run_tag: u32) -> Corpus {
             let bsuid = format!("{}.BENCH{user:015}", profile.country);
             let name = profile.names[(user / 7) as usize % profile.names.len()];
             let text = profile.texts[rng.random_range(0..profile.texts.len())];
-            let body = json!({
-                "object": "whatsapp_business_account",
-                "entry": [{
-                    "id": WABA_ID,
-                    "changes": [{
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": DISPLAY_NUMBER,
-                                "phone_number_id": PHONE_NUMBER_ID,
-                            },
-                            "contacts": [{
-                                "profile": { "name": name },
-                                "wa_id": wa_id,
-                                "user_id": bsuid,
-                            }],
-                            "messages": [{
-                                "from": wa_id,
-                                "from_user_id": bsuid,
-                                "id": format!("wamid.HBgL{run_tag:08X}{i:010}RUJJTkNIAA=="),
-                                "timestamp": (now - rng.random_range(0..5)).to_string(),
-                                "type": "text",
-                                "text": { "body": text },
-                            }],
-                        },
-                        "field": "messages",
-                    }],
+            let bytes = envelope(json!({
+                "contacts": [{
+                    "profile": { "name": name },
+                    "wa_id": wa_id,
+                    "user_id": bsuid,
                 }],
-            });
-            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                "messages": [{
+                    "from": wa_id,
+                    "from_user_id": bsuid,
+                    "id": format!("wamid.HBgL{run_tag:08X}{i:010}RUJJTkNIAA=="),
+                    "timestamp": (now - rng.random_range(0..5)).to_string(),
+                    "type": "text",
+                    "text": { "body": text },
+                }],
+            }));
             total += bytes.len();
             http_request(&bytes)
         })
@@ -599,40 +584,45 @@ fn status_body(job: &StatusJob) -> Vec<u8> {
         .iter()
         .find(|p| job.recipient.starts_with(p.prefix))
         .map_or("US", |p| p.country);
+    envelope(json!({
+        "statuses": [{
+            "id": job.wamid,
+            "status": job.status,
+            "timestamp": now.to_string(),
+            "recipient_id": job.recipient,
+            "recipient_user_id": format!("{bsuid_country}.BENCH{}", job.recipient),
+            "biz_opaque_callback_data": job.notice_id,
+            "conversation": {
+                "id": "0d2a2b3c4d5e6f708192a3b4c5d6e7f8",
+                "expiration_timestamp": (now + 86_400).to_string(),
+                "origin": { "type": "service" },
+            },
+            "pricing": {
+                "billable": false,
+                "pricing_model": "PMP",
+                "type": "free_customer_service",
+                "category": "service",
+            },
+        }],
+    }))
+}
+
+/// A webhook of the business number whose `value` holds `fields` beside
+/// the product and the number's metadata, as JSON bytes.
+fn envelope(fields: Value) -> Vec<u8> {
+    let mut value = json!({
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": DISPLAY_NUMBER,
+            "phone_number_id": PHONE_NUMBER_ID,
+        },
+    });
+    if let (Some(value), Value::Object(fields)) = (value.as_object_mut(), fields) {
+        value.extend(fields);
+    }
     let body = json!({
         "object": "whatsapp_business_account",
-        "entry": [{
-            "id": WABA_ID,
-            "changes": [{
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {
-                        "display_phone_number": DISPLAY_NUMBER,
-                        "phone_number_id": PHONE_NUMBER_ID,
-                    },
-                    "statuses": [{
-                        "id": job.wamid,
-                        "status": job.status,
-                        "timestamp": now.to_string(),
-                        "recipient_id": job.recipient,
-                        "recipient_user_id": format!("{bsuid_country}.BENCH{}", job.recipient),
-                        "biz_opaque_callback_data": job.notice_id,
-                        "conversation": {
-                            "id": "0d2a2b3c4d5e6f708192a3b4c5d6e7f8",
-                            "expiration_timestamp": (now + 86_400).to_string(),
-                            "origin": { "type": "service" },
-                        },
-                        "pricing": {
-                            "billable": false,
-                            "pricing_model": "PMP",
-                            "type": "free_customer_service",
-                            "category": "service",
-                        },
-                    }],
-                },
-                "field": "messages",
-            }],
-        }],
+        "entry": [{ "id": WABA_ID, "changes": [{ "value": value, "field": "messages" }] }],
     });
     serde_json::to_vec(&body).unwrap_or_default()
 }
@@ -1037,6 +1027,37 @@ async fn create_database(server_url: &str, name: &str) -> Result<(String, String
     Ok((name.to_owned(), format!("{server_part}/{name}{query}")))
 }
 
+/// A fresh database of the backend for `purpose`: a file in `dir`, or a
+/// PostgreSQL database, whose name comes back for [`forget_database`].
+async fn fresh_database(
+    backend: Backend,
+    args: &Args,
+    ctx: &RunContext,
+    dir: &Path,
+    purpose: &str,
+) -> Result<(String, Option<String>)> {
+    Ok(match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.join(format!("{purpose}.db")).display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let name = format!("sunset_{purpose}_{:08x}", ctx.run_tag);
+            let (name, url) = create_database(&args.pg_url, &name).await?;
+            (url, Some(name))
+        }
+    })
+}
+
+/// Drops the PostgreSQL database [`fresh_database`] made, if any.
+async fn forget_database(args: &Args, pg_name: Option<String>) {
+    if let Some(name) = pg_name
+        && let Err(error) = drop_database(&args.pg_url, &name).await
+    {
+        eprintln!("loadtest: could not drop the database {name}: {error}");
+    }
+}
+
 async fn drop_database(server_url: &str, name: &str) -> Result<()> {
     use sqlx::Connection;
     let mut admin = sqlx::PgConnection::connect(server_url).await?;
@@ -1120,23 +1141,9 @@ fn max_in_one_second(times: &[u64]) -> usize {
 async fn run_service(backend: Backend, args: &Args, ctx: &RunContext) -> Result<SunsetResult> {
     let bin = sunset_binary(args)?;
     let dir = tempfile::Builder::new().prefix("sunset-bench-").tempdir()?;
-    let (database_url, pg_name) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.path().join("sunset.db").display()),
-            None,
-        ),
-        Backend::Postgres => {
-            let name = format!("sunset_bench_{:08x}", ctx.run_tag);
-            let (name, url) = create_database(&args.pg_url, &name).await?;
-            (url, Some(name))
-        }
-    };
+    let (database_url, pg_name) = fresh_database(backend, args, ctx, dir.path(), "bench").await?;
     let result = drive_service(backend, args, ctx, &bin, dir.path(), &database_url).await;
-    if let Some(name) = pg_name
-        && let Err(error) = drop_database(&args.pg_url, &name).await
-    {
-        eprintln!("loadtest: could not drop the database {name}: {error}");
-    }
+    forget_database(args, pg_name).await;
     if args.keep_logs {
         let kept = dir.keep();
         eprintln!(
@@ -1389,23 +1396,9 @@ async fn run_floor(
     ctx: &RunContext,
 ) -> Result<(LoadResult, Option<u64>)> {
     let dir = tempfile::Builder::new().prefix("sunset-floor-").tempdir()?;
-    let (url, pg_name) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.path().join("floor.db").display()),
-            None,
-        ),
-        Backend::Postgres => {
-            let name = format!("sunset_floor_{:08x}", ctx.run_tag);
-            let (name, url) = create_database(&args.pg_url, &name).await?;
-            (url, Some(name))
-        }
-    };
+    let (url, pg_name) = fresh_database(backend, args, ctx, dir.path(), "floor").await?;
     let result = run_reference(args, ctx, &["--floor-db", &url, "--serve-floor"]).await;
-    if let Some(name) = pg_name
-        && let Err(error) = drop_database(&args.pg_url, &name).await
-    {
-        eprintln!("loadtest: could not drop the database {name}: {error}");
-    }
+    forget_database(args, pg_name).await;
     result
 }
 
