@@ -329,7 +329,8 @@ impl Outbox {
                 }
             }
             Err(error) => {
-                self.after_error(&notice, error, rendered, now, window_closes)
+                let to_bsuid = matches!(recipient, Recipient::Bsuid(_));
+                self.after_error(&notice, error, rendered, now, window_closes, to_bsuid)
                     .await?
             }
         };
@@ -401,6 +402,8 @@ impl Outbox {
         canary.then_some((client, recipient))
     }
 
+    /// What a failed send leads to; `to_bsuid` says whether it went to the
+    /// user's BSUID rather than the phone.
     async fn after_error(
         &self,
         notice: &DueNotice,
@@ -408,9 +411,10 @@ impl Outbox {
         rendered: Rendered,
         now: Timestamp,
         window_closes: Timestamp,
+        to_bsuid: bool,
     ) -> anyhow::Result<AttemptOutcome> {
         let info = ErrorInfo {
-            code: error.code().unwrap_or(0),
+            code: error.code(),
             title: error.title(),
         };
         tracing::warn!(notice_id = notice.id, user = %notice.pseudonym, attempt = notice.attempts, error = %error, "send failed");
@@ -431,7 +435,8 @@ impl Outbox {
                 let exponent = u32::try_from(notice.attempts.clamp(1, 6)).unwrap_or(6);
                 retry_after(SignedDuration::from_secs(4_i64.pow(exponent)))
             }
-            ErrorAction::RetryWithPhone if notice.wa_id.is_some() => {
+            // A send that went to the phone already has nothing else to try.
+            ErrorAction::RetryWithPhone if to_bsuid && notice.wa_id.is_some() => {
                 retry_after(SignedDuration::ZERO)
             }
             ErrorAction::Fail | ErrorAction::RetryWithPhone => AttemptOutcome::Failed {
@@ -448,11 +453,11 @@ impl Outbox {
                 }
             }
             ErrorAction::PauseNumber => {
-                tracing::error!(phone_number_id = %notice.phone_number_id, code = info.code, "sending paused for this number");
+                tracing::error!(phone_number_id = %notice.phone_number_id, code = ?info.code, "sending paused for this number");
                 self.store
                     .pause_number(&PausedNumber {
                         phone_number_id: notice.phone_number_id.clone(),
-                        error_code: Some(info.code),
+                        error_code: info.code,
                         reason: info.title,
                         paused_at: now,
                         next_probe_at: now + PROBE_INTERVAL,

@@ -131,7 +131,9 @@ pub fn read_batch(body: Value) -> WebhookBatch {
     let payload: WebhookPayload = match serde_json::from_value(body) {
         Ok(p) => p,
         Err(e) => {
-            batch.problems.push(format!("not a webhook envelope: {e}"));
+            batch
+                .problems
+                .push(unreadable("not a webhook envelope", &e));
             return batch;
         }
     };
@@ -151,10 +153,33 @@ pub fn read_batch(body: Value) -> WebhookBatch {
         }
         match serde_json::from_value::<MessagesValuePayload>(change.value) {
             Ok(value) => read_value(value, &mut batch),
-            Err(e) => batch.problems.push(format!("messages change: {e}")),
+            Err(e) => batch.problems.push(unreadable("messages change", &e)),
         }
     }
     batch
+}
+
+/// What could not be read, and why, without the value itself: the reason
+/// is logged, and a value in the wrong place may be a phone number or a
+/// name ("invalid type: integer `15557123456`" reads "invalid type:
+/// integer"). The body keeps it, in quarantine.
+fn unreadable(part: &str, error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let unexpected = ["invalid type: ", "invalid value: "]
+        .into_iter()
+        .find_map(|prefix| message.find(prefix).map(|at| at + prefix.len()));
+    let Some(start) = unexpected else {
+        return format!("{part}: {message}");
+    };
+    let end = message[start..]
+        .find(", expected")
+        .map_or(message.len(), |at| start + at);
+    let kind = message[start..end]
+        .split(['`', '"'])
+        .next()
+        .unwrap_or_default()
+        .trim_end();
+    format!("{part}: {}{kind}{}", &message[..start], &message[end..])
 }
 
 fn read_value(value: MessagesValuePayload, batch: &mut WebhookBatch) {
@@ -172,18 +197,18 @@ fn read_value(value: MessagesValuePayload, batch: &mut WebhookBatch) {
                 Ok(message) => batch.messages.push(message),
                 Err(problem) => batch.problems.push(problem),
             },
-            Err(e) => batch.problems.push(format!("message: {e}")),
+            Err(e) => batch.problems.push(unreadable("message", &e)),
         }
     }
     for raw in value.statuses {
         match serde_json::from_value::<StatusPayload>(raw)
-            .map_err(|e| e.to_string())
-            .and_then(to_status)
+            .map_err(|e| unreadable("status", &e))
+            .and_then(|status| to_status(status).map_err(|problem| format!("status: {problem}")))
         {
             Ok(Some(status)) => batch.statuses.push(status),
             // `sent` reports before our own record, `deleted`, `warning`…: nothing to move.
             Ok(None) => {}
-            Err(problem) => batch.problems.push(format!("status: {problem}")),
+            Err(problem) => batch.problems.push(problem),
         }
     }
 }
@@ -268,7 +293,7 @@ fn to_status(s: StatusPayload) -> Result<Option<StatusUpdate>, String> {
         status,
         at,
         error: s.errors.into_iter().next().map(|e| ErrorInfo {
-            code: e.code,
+            code: Some(e.code),
             title: e.title,
         }),
     }))
@@ -276,4 +301,61 @@ fn to_status(s: StatusPayload) -> Result<Option<StatusUpdate>, String> {
 
 fn parse_timestamp(raw: &str) -> Option<Timestamp> {
     Timestamp::from_second(raw.trim().parse().ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn value_with(messages: Value, statuses: Value) -> Value {
+        json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550001111", "phone_number_id": "100"},
+                "contacts": [{"profile": {"name": "Secret Name"}, "wa_id": "15557123456"}],
+                "messages": messages,
+                "statuses": statuses,
+            }}]}],
+        })
+    }
+
+    #[test]
+    fn a_problem_names_what_was_wrong_but_not_the_value() {
+        let batch = read_batch(value_with(
+            json!([
+                {"from": 15557123456_u64, "id": "wamid.A", "timestamp": "1700000000", "type": "text",
+                 "text": {"body": "hi"}},
+                {"from": "15557123456", "id": "wamid.B", "timestamp": "1700000000", "type": "text",
+                 "text": "my number is 15557123473"},
+            ]),
+            json!([{"id": "wamid.C", "status": "delivered", "timestamp": "1700000000",
+                    "biz_opaque_callback_data": 15557123456_u64}]),
+        ));
+        let problems = batch.problems.join("; ");
+        assert_eq!(batch.problems.len(), 3, "{problems}");
+        assert!(!problems.contains("1555712"), "{problems}");
+        assert!(
+            problems.contains("message: invalid type: integer, expected a string"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("message: invalid type: string, expected"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("status: invalid type: integer"),
+            "{problems}"
+        );
+    }
+
+    #[test]
+    fn a_problem_without_a_value_reads_as_serde_wrote_it() {
+        let batch = read_batch(value_with(
+            json!([{"from": "15557123456", "timestamp": "1700000000", "type": "text"}]),
+            json!([]),
+        ));
+        assert_eq!(batch.problems, ["message: missing field `id`"]);
+    }
 }

@@ -77,7 +77,8 @@ pub struct StatusUpdate {
 /// A Graph API error as logged: code and title.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorInfo {
-    pub code: i64,
+    /// Meta's code; none when the Graph API could not be reached or read.
+    pub code: Option<i64>,
     pub title: String,
 }
 

@@ -62,7 +62,7 @@ impl NoticeProgress {
     }
 
     fn set_error(&mut self, error: Option<&ErrorInfo>) {
-        self.error_code = error.map(|e| e.code);
+        self.error_code = error.and_then(|e| e.code);
         self.error_title = error.map(|e| e.title.clone());
     }
 
@@ -128,7 +128,7 @@ impl NoticeProgress {
             _ => {}
         }
         if let Some(error) = &update.error {
-            self.error_code = Some(error.code);
+            self.error_code = error.code;
             self.error_title = Some(error.title.clone());
         }
         true
@@ -250,7 +250,7 @@ mod tests {
             status,
             at: Timestamp::from_millisecond(at).unwrap(),
             error: (status == NoticeStatus::Failed).then(|| ErrorInfo {
-                code: 131047,
+                code: Some(131047),
                 title: "Re-engagement message".into(),
             }),
         }
@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn outcomes_set_what_each_attempt_ending_means() {
         let error = ErrorInfo {
-            code: 131026,
+            code: Some(131026),
             title: "Message undeliverable".into(),
         };
         let finishes = [

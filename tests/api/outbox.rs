@@ -146,6 +146,37 @@ async fn a_rate_limit_error_is_retried_then_sent() {
 }
 
 #[tokio::test]
+async fn an_answer_that_is_not_the_graph_api_is_retried_and_logged_without_a_code() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex("/messages$"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
+        .up_to_n_times(1)
+        .mount(&app.graph)
+        .await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox().await;
+    let waiting = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert_eq!(
+        (waiting.status.as_deref(), waiting.error_code),
+        (Some("queued"), None),
+        "0 is a real Graph API code"
+    );
+    assert_eq!(
+        waiting.error_title.as_deref(),
+        Some("Graph API answered HTTP 502 with a body we cannot read")
+    );
+    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_secs(3))
+        .await;
+    let sent = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert_eq!(
+        (sent.status.as_deref(), sent.error_code, sent.error_title),
+        (Some("sent"), None, None)
+    );
+}
+
+#[tokio::test]
 async fn a_closed_window_error_fails_the_notice_with_its_code() {
     let app = spawn_app().await;
     Mock::given(method("POST"))
@@ -161,6 +192,32 @@ async fn a_closed_window_error_fails_the_notice_with_its_code() {
     assert_eq!(entry.error_code, Some(131047));
     assert_eq!(entry.error_title.as_deref(), Some("Re-engagement message"));
     assert_eq!(app.sent_messages().await.len(), 1, "never retried");
+}
+
+#[tokio::test]
+async fn a_no_bsuid_error_on_a_send_to_the_phone_fails_without_retrying() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex("/messages$"))
+        .respond_with(graph_error(
+            400,
+            131062,
+            "Business-scoped user ID not supported",
+        ))
+        .mount(&app.graph)
+        .await;
+    app.post_webhook(&fixture("text_en")).await;
+    for _ in 0..3 {
+        app.outbox.step(Timestamp::now()).await.unwrap();
+    }
+    let entry = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert_eq!(
+        (entry.status.as_deref(), entry.error_code),
+        (Some("failed"), Some(131062))
+    );
+    let sent = app.sent_messages().await;
+    assert_eq!(sent.len(), 1, "the phone was all there was to try");
+    assert_eq!(sent[0]["to"], "15551234567");
 }
 
 #[tokio::test]
