@@ -330,8 +330,11 @@ impl Outbox {
             }
             Err(error) => {
                 let to_bsuid = matches!(recipient, Recipient::Bsuid(_));
-                self.after_error(&notice, error, rendered, now, window_closes, to_bsuid)
-                    .await?
+                let outcome = self
+                    .after_error(&notice, &error, rendered, now, window_closes, to_bsuid)
+                    .await?;
+                log_failure(&notice, &error, &outcome);
+                outcome
             }
         };
         self.finish(&notice, outcome, now).await
@@ -407,7 +410,7 @@ impl Outbox {
     async fn after_error(
         &self,
         notice: &DueNotice,
-        error: GraphError,
+        error: &GraphError,
         rendered: Rendered,
         now: Timestamp,
         window_closes: Timestamp,
@@ -417,7 +420,6 @@ impl Outbox {
             code: error.code(),
             title: error.title(),
         };
-        tracing::warn!(notice_id = notice.id, user = %notice.pseudonym, attempt = notice.attempts, error = %error, "send failed");
         let retry_after = |delay: SignedDuration| {
             let at = now + delay;
             if at >= window_closes {
@@ -496,6 +498,25 @@ impl Outbox {
 }
 
 /// Exponential backoff with full jitter: 2 s, 4 s, 8 s … capped at 10 min.
+/// One line per failed send, saying what comes of it.
+fn log_failure(notice: &DueNotice, error: &GraphError, outcome: &AttemptOutcome) {
+    let (id, user, attempt) = (notice.id, &notice.pseudonym, notice.attempts);
+    match outcome {
+        AttemptOutcome::Retry { at, .. } => {
+            tracing::warn!(notice_id = id, user = %user, attempt, error = %error, retry_at = %at, "send failed; retrying");
+        }
+        AttemptOutcome::Expired => {
+            tracing::warn!(notice_id = id, user = %user, attempt, error = %error, "send failed; the 24-hour window closes before a retry: expired");
+        }
+        AttemptOutcome::Requeue => {
+            tracing::warn!(notice_id = id, user = %user, attempt, error = %error, "send failed; the number is paused and the notice waits");
+        }
+        _ => {
+            tracing::warn!(notice_id = id, user = %user, attempt, error = %error, "send failed for good: failed");
+        }
+    }
+}
+
 fn backoff(attempts: i64) -> SignedDuration {
     let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
     let ceiling = SignedDuration::from_secs(2_i64.saturating_mul(2_i64.saturating_pow(exponent)))

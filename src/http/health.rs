@@ -23,7 +23,7 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
                 "error_code": p.error_code,
                 "reason": p.reason,
                 "since": p.paused_at.to_string(),
-                "next_probe_at": p.next_probe_at.to_string(),
+                "next_probe_at": p.is_probed().then(|| p.next_probe_at.to_string()),
             })).collect::<Vec<_>>(),
         },
         "locales": {

@@ -4,7 +4,8 @@
 use super::{ApiError, AppState};
 use crate::signing::{verify_link_token, verify_smart_link_code};
 use actix_web::http::{Method, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use askama::Template;
 use jiff::Timestamp;
 
 /// Link-preview fetchers open every link in a chat: not clicks.
@@ -29,13 +30,20 @@ pub async fn smart_link(
     code: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let notice_id = verify_smart_link_code(state.signing_key.expose(), &code)
-        .ok_or_else(|| ApiError::NotFound("no such link".into()))?;
     let user_agent = request
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let Some(notice_id) = verify_smart_link_code(state.signing_key.expose(), &code) else {
+        // Opened on a phone: a page, with the way to the app all the same.
+        let page = LinkPage {
+            title: "Link not found",
+            text: "This link is not complete, or not one of ours. The app is here:",
+            app_link: Some(state.campaign.app_link_for(user_agent)),
+        };
+        return Ok(page.respond(HttpResponse::NotFound()));
+    };
     if request.method() != Method::HEAD && !is_preview_fetcher(user_agent) {
         state.store.count_click(notice_id).await?;
     }
@@ -57,15 +65,34 @@ pub async fn account_link(token: web::Path<String>, state: web::Data<AppState>) 
             .insert_header((header::LOCATION, target))
             .finish();
     }
-    HttpResponse::Gone()
-        .content_type("text/html; charset=utf-8")
-        .body(GONE_PAGE)
+    LinkPage {
+        title: "This link has expired",
+        text: "This account-linking link is no longer valid: it expired, or it was not \
+               copied whole. Send any message to the same WhatsApp number to receive a new \
+               one while the service is still running.",
+        app_link: None,
+    }
+    .respond(HttpResponse::Gone())
 }
 
-const GONE_PAGE: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Link expired</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>
-</head><body><h1>This link has expired</h1>
-<p>This account-linking link is no longer valid. Send any message to the same WhatsApp number to receive a new one while the service is still running.</p>
-</body></html>"#;
+/// A page for a person who opened one of our links on their phone.
+#[derive(Template)]
+#[template(path = "link_page.html")]
+struct LinkPage<'a> {
+    title: &'a str,
+    text: &'a str,
+    /// The way to the app, after the text.
+    app_link: Option<&'a str>,
+}
+
+impl LinkPage<'_> {
+    fn respond(&self, mut response: HttpResponseBuilder) -> HttpResponse {
+        match self.render() {
+            Ok(page) => response.content_type("text/html; charset=utf-8").body(page),
+            Err(error) => {
+                tracing::error!(%error, "link page not rendered");
+                response.finish()
+            }
+        }
+    }
+}

@@ -178,6 +178,11 @@ impl PausedNumber {
             next_probe_at: Timestamp::MAX - SignedDuration::from_hours(48),
         }
     }
+
+    /// Whether a probe can lift the pause: only the operator lifts theirs.
+    pub fn is_probed(&self) -> bool {
+        self.phone_number_id != ALL_NUMBERS
+    }
 }
 
 /// A locale set published to the database for every box.

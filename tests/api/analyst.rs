@@ -385,6 +385,26 @@ async fn stats_count_by_day_and_the_funnel_reaches_clicks_and_links() {
 }
 
 #[tokio::test]
+async fn a_smart_link_that_is_not_ours_shows_a_page_with_the_way_to_the_app() {
+    let app = spawn_app().await;
+    let iphone =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
+    let page = open_as(
+        &without_redirects(),
+        &format!("{}/l/not-a-code", app.address),
+        iphone,
+    )
+    .await;
+    assert_eq!(page.status(), 404);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let body = page.text().await.unwrap();
+    assert!(
+        body.contains(r#"<a href="https://apps.apple.com/app/id000000000">"#),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn account_links_redirect_when_genuine_and_say_gone_when_not() {
     let app = seeded().await;
     let body = body_sent_to(&app, "201001234567").await;

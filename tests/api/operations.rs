@@ -362,6 +362,11 @@ async fn the_operators_pause_holds_every_number_until_resume() {
     );
     let health: Value = app.get("/healthz").await.json().await.unwrap();
     assert_eq!(health["sender"]["state"], "paused");
+    assert_eq!(
+        health["sender"]["paused_numbers"][0]["next_probe_at"],
+        Value::Null,
+        "no probe lifts the operator's pause"
+    );
     app.store.resume_numbers(None).await.unwrap();
     app.drain_outbox().await;
     assert_eq!(
