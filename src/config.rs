@@ -221,6 +221,15 @@ impl Secrets {
     }
 }
 
+/// `v` and a dotted version number, as the Graph API's paths name them.
+fn is_api_version(text: &str) -> bool {
+    text.strip_prefix('v').is_some_and(|number| {
+        number
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
 /// Settings checked and turned into the types the service runs on.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -244,11 +253,13 @@ impl Config {
 
     /// As [`Config::load`], with the environment given as a map (for tests).
     pub fn load_with(path: &Path, env: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if path.exists() {
             reject_secrets_in_file(path)?;
+            // `file_exact`: `Toml::file` would look in the parent folders
+            // too, and a command run in a subfolder would take their file.
+            figment = figment.merge(Toml::file_exact(path));
         }
-        let mut figment =
-            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(path));
         for (key, value) in env {
             if let Some(setting) = key.strip_prefix("SUNSET_").filter(|k| k.contains("__")) {
                 let dotted = setting.to_ascii_lowercase().replace("__", ".");
@@ -323,8 +334,31 @@ impl Config {
             parse_url(value).map_err(|p| setting(key, p))?;
         }
         if !settings.links.link_account.is_empty() {
+            if !settings.links.link_account.contains("{token}") {
+                return Err(setting(
+                    "links.link_account",
+                    "has no `{token}`: the linking page would never learn who is linking \
+                     (\"\" turns linking off)"
+                        .into(),
+                ));
+            }
             parse_url(&settings.links.link_account.replace("{token}", "t"))
                 .map_err(|p| setting("links.link_account", p))?;
+        }
+        if settings.campaign.service.trim().is_empty() {
+            return Err(setting(
+                "campaign.service",
+                "is empty: every notice names the service".into(),
+            ));
+        }
+        if !is_api_version(&settings.whatsapp.api_version) {
+            return Err(setting(
+                "whatsapp.api_version",
+                format!(
+                    "`{}` is not a Graph API version like v27.0",
+                    settings.whatsapp.api_version
+                ),
+            ));
         }
         Ok(Self {
             bind,

@@ -276,6 +276,63 @@ fn a_bad_setting_is_named_with_where_it_came_from() {
 }
 
 #[test]
+fn settings_that_cannot_work_are_refused_by_name() {
+    for (variable, value, expected) in [
+        (
+            "SUNSET_LINKS__LINK_ACCOUNT",
+            "https://example.com/link",
+            "sunset: links.link_account: has no `{token}`",
+        ),
+        (
+            "SUNSET_CAMPAIGN__SERVICE",
+            " ",
+            "sunset: campaign.service: is empty",
+        ),
+        (
+            "SUNSET_WHATSAPP__API_VERSION",
+            "v27 .0/../x",
+            "sunset: whatsapp.api_version: `v27 .0/../x` is not a Graph API version",
+        ),
+    ] {
+        let output = sunset_with(&["preview", "--locale", "en"], &[(variable, value)]);
+        assert_eq!(output.status.code(), Some(1), "{variable}={value}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with(expected), "{variable}={value}: {stderr}");
+    }
+    let versioned = sunset_with(
+        &["preview", "--locale", "en"],
+        &[("SUNSET_WHATSAPP__API_VERSION", "v21.0")],
+    );
+    assert_eq!(versioned.status.code(), Some(0));
+}
+
+#[test]
+fn the_settings_file_is_read_from_the_working_folder_only() {
+    let parent = tempfile::tempdir().unwrap();
+    std::fs::write(
+        parent.path().join("sunset.toml"),
+        "[campaign]\nservice = \"Parent Service\"\n",
+    )
+    .unwrap();
+    let child = parent.path().join("child");
+    std::fs::create_dir(&child).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .args(["preview", "--locale", "en"])
+        .current_dir(&child)
+        .env_remove("SUNSET_CONFIG")
+        .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
+        .env("SUNSET_LOCALES__DIR", shipped_locales())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !text.contains("Parent Service") && text.contains("Acme Assistant"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_secret_in_the_settings_file_or_a_missing_one_stops_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sunset.toml");
