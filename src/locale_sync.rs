@@ -74,8 +74,9 @@ pub async fn install_published(
             return seen;
         }
     };
-    if Some(published.id) == seen {
-        return seen;
+    // Already served (the box started on it): the folder's refusal stands.
+    if Some(published.id) == seen || published.version == catalog.current().localizer.version() {
+        return Some(published.id);
     }
     match files_of(&published) {
         Ok(files) => catalog.install(Path::new(PUBLISHED), &files),

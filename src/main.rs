@@ -235,19 +235,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             country,
         } => {
             let sample = Campaign::from_config(&config).sample_args();
-            let mut catalog = startup::load_catalog(&config, &sample)?;
             // A box serves the newest published set over its folder.
-            if let Some(store) =
-                startup::open_existing_store(&config.settings.server.database_url).await?
-                && let Some(published) = sunset::locale_sync::published_catalog(
-                    store.as_ref(),
-                    &config.settings.campaign.default_locale,
-                    &sample,
-                )
-                .await?
-            {
-                catalog = published;
-            }
+            let published =
+                match startup::open_existing_store(&config.settings.server.database_url).await? {
+                    Some(store) => {
+                        sunset::locale_sync::published_catalog(
+                            store.as_ref(),
+                            &config.settings.campaign.default_locale,
+                            &sample,
+                        )
+                        .await?
+                    }
+                    None => None,
+                };
+            let catalog = match published {
+                Some(published) => published,
+                None => startup::load_catalog(&config, &sample)?,
+            };
             let standing = match (days, phase) {
                 (Some(days), _) => Standing::Days(i64::from(days)),
                 (None, Some(phase)) => Standing::Phase(phase),

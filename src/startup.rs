@@ -78,6 +78,39 @@ pub fn load_catalog(config: &Config, sample: &NoticeArgs) -> anyhow::Result<Cata
     })
 }
 
+/// The set a box starts with: its folder, or, when the folder fails the
+/// check, the newest published set, with the folder's problems shown on
+/// `/healthz` as a refused edit. A box that has neither does not start:
+/// a broken folder never reaches a user, and a restart is no outage while
+/// a good set is published.
+async fn starting_catalog(
+    config: &Config,
+    store: &dyn Store,
+    sample: NoticeArgs,
+) -> anyhow::Result<LiveCatalog> {
+    let default_locale = &config.settings.campaign.default_locale;
+    let live = |catalog| {
+        LiveCatalog::new(
+            catalog,
+            config.settings.locales.dir.clone(),
+            default_locale.clone(),
+            sample.clone(),
+        )
+    };
+    let folder_error = match load_catalog(config, &sample) {
+        Ok(catalog) => return Ok(live(catalog)),
+        Err(error) => error,
+    };
+    let Some(published) = locale_sync::published_catalog(store, default_locale, &sample).await?
+    else {
+        return Err(folder_error);
+    };
+    tracing::error!(error = %folder_error, serving = %published.localizer.version(), "the locale folder is refused; serving the newest published set");
+    let live = live(published);
+    live.reload();
+    Ok(live)
+}
+
 /// A built service, bound to its port, not yet running.
 pub struct Application {
     port: u16,
@@ -102,12 +135,7 @@ impl Application {
         let _ = crate::domain::ids::WaId::parse("14155550100").and_then(|id| id.country());
         let campaign = Arc::new(Campaign::from_config(config));
         let sample = campaign.sample_args();
-        let catalog = Arc::new(LiveCatalog::new(
-            load_catalog(config, &sample)?,
-            config.settings.locales.dir.clone(),
-            config.settings.campaign.default_locale.clone(),
-            sample,
-        ));
+        let catalog = Arc::new(starting_catalog(config, store.as_ref(), sample).await?);
         let whatsapp = &config.settings.whatsapp;
         let delivery = match &config.secrets.access_token {
             Some(token) => Delivery::Live {

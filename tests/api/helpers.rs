@@ -108,8 +108,11 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     settings.campaign.min_reply_interval = options.min_reply_interval.into();
     settings.links.link_account = "https://example.com/link?token={token}".into();
     settings.locales.dir = if options.own_locales {
+        // A restart keeps the folder as the last box left it.
         let copy = dir.path().join("locales");
-        copy_dir(&shipped_locales(), &copy);
+        if !copy.exists() {
+            copy_dir(&shipped_locales(), &copy);
+        }
         copy
     } else {
         shipped_locales()

@@ -315,3 +315,45 @@ async fn a_published_locale_set_reaches_every_running_box() {
         .unwrap();
     assert!(refused.unwrap_err()[0].contains("app_lnk"));
 }
+
+#[tokio::test]
+async fn a_box_whose_folder_is_broken_starts_on_the_published_set() {
+    let first = spawn_app_with(TestOptions {
+        own_locales: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let en = first.locales_dir.join("en/sunset.ftl");
+    let text = std::fs::read_to_string(&en).unwrap();
+    std::fs::write(
+        &en,
+        text.replace("is leaving WhatsApp", "is closing on WhatsApp"),
+    )
+    .unwrap();
+    let version = sunset::locale_sync::publish(
+        first.store.as_ref(),
+        &first.locales_dir,
+        &Default::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    first.stop().await;
+    std::fs::write(&en, text.replace("{ $app_link }", "{ $app_lnk }")).unwrap();
+    let restarted = spawn_app_with(TestOptions {
+        own_locales: true,
+        reuse_dir: Some(first.dir_for_restart()),
+        ..TestOptions::default()
+    })
+    .await;
+    assert_eq!(restarted.catalog.current().localizer.version(), version);
+    let health: serde_json::Value = restarted.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["locales"]["version"], version.as_str());
+    let problems = health["locales"]["refused"]["problems"].to_string();
+    assert!(problems.contains("app_lnk"), "{health}");
+    graph_accepts_messages(&restarted.graph).await;
+    restarted.post_webhook(&fixture("text_en")).await;
+    restarted.drain_outbox().await;
+    let body = body_sent_to(&restarted, "15551234567").await;
+    assert!(body.contains("is closing on WhatsApp"), "{body}");
+}
