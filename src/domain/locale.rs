@@ -2,7 +2,7 @@
 
 use super::ids::Country;
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 /// Why a locale was chosen, recorded with every inbound message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,11 +38,19 @@ impl fmt::Display for LocaleSource {
 pub struct LocaleChooser {
     available: Vec<String>,
     default: String,
+    /// Listens for the shipped Latin-script languages and for any other
+    /// the campaign has a locale in.
+    latin: Arc<whatlang::Detector>,
 }
 
 impl LocaleChooser {
     pub fn new(available: Vec<String>, default: String) -> Self {
-        Self { available, default }
+        let latin = Arc::new(latin_detector(&available));
+        Self {
+            available,
+            default,
+            latin,
+        }
     }
 
     pub fn default_locale(&self) -> &str {
@@ -76,7 +84,7 @@ impl LocaleChooser {
     pub fn detect(&self, text: Option<&str>, country: Option<Country>) -> (String, LocaleSource) {
         let candidates = [
             (
-                text.and_then(|t| language_of_text(t, country))
+                text.and_then(|t| language_of_text_with(&self.latin, t, country))
                     .and_then(|lang| self.supported(lang)),
                 LocaleSource::Text,
             ),
@@ -96,12 +104,6 @@ impl LocaleChooser {
     /// The locale we have for a tag: the exact one, else the one with the
     /// same language (pt → pt-BR, ar-EG → ar).
     pub fn supported(&self, tag: &str) -> Option<String> {
-        let language = |t: &str| {
-            t.split(['-', '_'])
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase()
-        };
         self.available
             .iter()
             .find(|have| have.eq_ignore_ascii_case(tag))
@@ -118,12 +120,29 @@ impl LocaleChooser {
 /// script decides first (so Urdu and Persian are never taken for Arabic),
 /// then a detector for Latin-script text long enough to judge. "ok", emoji
 /// and digits decide nothing.
+/// The shipped locales' Latin-script languages are always listened for.
 pub fn language_of_text(text: &str, country: Option<Country>) -> Option<&'static str> {
-    language_of_script(text, country).or_else(|| language_of_latin_text(text))
+    language_of_text_with(&SHIPPED_LATIN_DETECTOR, text, country)
 }
 
-/// Latin-script languages the detector may answer with.
-const LATIN_LANGUAGES: [(whatlang::Lang, &str); 8] = [
+fn language_of_text_with(
+    latin: &whatlang::Detector,
+    text: &str,
+    country: Option<Country>,
+) -> Option<&'static str> {
+    language_of_script(text, country).or_else(|| language_of_latin_text(latin, text))
+}
+
+/// The language part of a locale tag, lower case: `pt-BR` → `pt`.
+fn language(tag: &str) -> String {
+    tag.split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// The Latin-script languages the detector knows, with their tags.
+const LATIN_LANGUAGES: [(whatlang::Lang, &str); 36] = [
     (whatlang::Lang::Eng, "en"),
     (whatlang::Lang::Spa, "es"),
     (whatlang::Lang::Por, "pt"),
@@ -132,7 +151,52 @@ const LATIN_LANGUAGES: [(whatlang::Lang, &str); 8] = [
     (whatlang::Lang::Ita, "it"),
     (whatlang::Lang::Ind, "id"),
     (whatlang::Lang::Tur, "tr"),
+    (whatlang::Lang::Nld, "nl"),
+    (whatlang::Lang::Pol, "pl"),
+    (whatlang::Lang::Ron, "ro"),
+    (whatlang::Lang::Hrv, "hr"),
+    (whatlang::Lang::Hun, "hu"),
+    (whatlang::Lang::Ces, "cs"),
+    (whatlang::Lang::Slk, "sk"),
+    (whatlang::Lang::Slv, "sl"),
+    (whatlang::Lang::Swe, "sv"),
+    (whatlang::Lang::Dan, "da"),
+    (whatlang::Lang::Nob, "nb"),
+    (whatlang::Lang::Fin, "fi"),
+    (whatlang::Lang::Est, "et"),
+    (whatlang::Lang::Lav, "lv"),
+    (whatlang::Lang::Lit, "lt"),
+    (whatlang::Lang::Vie, "vi"),
+    (whatlang::Lang::Tgl, "tl"),
+    (whatlang::Lang::Jav, "jv"),
+    (whatlang::Lang::Uzb, "uz"),
+    (whatlang::Lang::Aze, "az"),
+    (whatlang::Lang::Tuk, "tk"),
+    (whatlang::Lang::Zul, "zu"),
+    (whatlang::Lang::Afr, "af"),
+    (whatlang::Lang::Sna, "sn"),
+    (whatlang::Lang::Aka, "ak"),
+    (whatlang::Lang::Cat, "ca"),
+    (whatlang::Lang::Cym, "cy"),
+    (whatlang::Lang::Epo, "eo"),
 ];
+
+/// The Latin-script languages of the shipped locales. Every other one is
+/// listened for only when the campaign has a locale in it: each more costs
+/// time on every message, and close neighbours take each other's texts.
+const SHIPPED_LATIN: [&str; 8] = ["en", "es", "pt", "fr", "de", "it", "id", "tr"];
+
+/// A detector of the shipped Latin-script languages and `available`'s.
+fn latin_detector(available: &[String]) -> whatlang::Detector {
+    let wanted = LATIN_LANGUAGES
+        .iter()
+        .filter(|(_, tag)| {
+            SHIPPED_LATIN.contains(tag) || available.iter().any(|have| language(have) == *tag)
+        })
+        .map(|(lang, _)| *lang)
+        .collect();
+    whatlang::Detector::with_allowlist(wanted)
+}
 
 /// Fewer letters than this is a greeting or a word: the country knows better.
 const MIN_LETTERS_TO_DETECT: usize = 12;
@@ -177,12 +241,9 @@ fn mostly_english(text: &str) -> bool {
     english >= 2 && english * 2 >= words
 }
 
-/// The detector, limited to the Latin-script languages it may answer with.
-static LATIN_DETECTOR: LazyLock<whatlang::Detector> = LazyLock::new(|| {
-    whatlang::Detector::with_allowlist(LATIN_LANGUAGES.iter().map(|(lang, _)| *lang).collect())
-});
+static SHIPPED_LATIN_DETECTOR: LazyLock<whatlang::Detector> = LazyLock::new(|| latin_detector(&[]));
 
-fn language_of_latin_text(text: &str) -> Option<&'static str> {
+fn language_of_latin_text(latin: &whatlang::Detector, text: &str) -> Option<&'static str> {
     // Two English words say more than twelve letters: "thank you".
     if mostly_english(text) {
         return Some("en");
@@ -191,7 +252,7 @@ fn language_of_latin_text(text: &str) -> Option<&'static str> {
     if letters < MIN_LETTERS_TO_DETECT || text.split_whitespace().count() < 2 {
         return None;
     }
-    let info = LATIN_DETECTOR.detect(text)?;
+    let info = latin.detect(text)?;
     if info.script() != whatlang::Script::Latin || info.confidence() < MIN_CONFIDENCE {
         return None;
     }
@@ -251,6 +312,47 @@ pub fn language_of_country(country: Country) -> Option<&'static str> {
         "RU" | "BY" | "KZ" | "KG" => "ru",
         "US" | "GB" | "IE" | "AU" | "NZ" | "CA" | "NG" | "GH" | "KE" | "ZA" | "JM" | "SG"
         | "PH" => "en",
+        // Languages no shipped locale speaks, for a campaign that adds one.
+        "NL" | "SR" | "AW" | "CW" => "nl",
+        "PL" => "pl",
+        "UA" => "uk",
+        "RO" | "MD" => "ro",
+        "HU" => "hu",
+        "CZ" => "cs",
+        "SK" => "sk",
+        "SI" => "sl",
+        "HR" => "hr",
+        "RS" | "ME" => "sr",
+        "BG" => "bg",
+        "GR" | "CY" => "el",
+        "SE" => "sv",
+        "DK" => "da",
+        "NO" => "nb",
+        "FI" => "fi",
+        "EE" => "et",
+        "LV" => "lv",
+        "LT" => "lt",
+        "AL" | "XK" => "sq",
+        "MK" => "mk",
+        "IS" => "is",
+        "IL" => "he",
+        "GE" => "ka",
+        "AM" => "hy",
+        "AZ" => "az",
+        "UZ" => "uz",
+        "JP" => "ja",
+        "KR" => "ko",
+        "CN" | "TW" | "HK" | "MO" => "zh",
+        "VN" => "vi",
+        "TH" => "th",
+        "MY" | "BN" => "ms",
+        "BD" => "bn",
+        "LK" => "si",
+        "NP" => "ne",
+        "MM" => "my",
+        "KH" => "km",
+        "ET" => "am",
+        "TZ" => "sw",
         _ => return None,
     };
     Some(language)
@@ -346,6 +448,31 @@ mod tests {
         assert_eq!(
             chooser().choose(None, Some("hallo"), country("DE")),
             ("en".into(), LocaleSource::Default)
+        );
+    }
+
+    #[test]
+    fn a_locale_the_campaign_adds_is_reached_by_its_text_and_its_countries() {
+        let dutch = "Goedemorgen, ik wil graag weten wanneer de dienst stopt";
+        let with_dutch =
+            LocaleChooser::new(vec!["en".into(), "de".into(), "nl".into()], "en".into());
+        // The detector hears Dutch, not German, but not surely enough to
+        // overrule the country: a wrong language is worse than the country's.
+        assert_eq!(
+            with_dutch.choose(None, Some(dutch), country("US")),
+            ("en".into(), LocaleSource::Country)
+        );
+        assert_eq!(
+            with_dutch.choose(None, Some("ok"), country("NL")),
+            ("nl".into(), LocaleSource::Country)
+        );
+        assert_eq!(
+            with_dutch.choose(
+                None,
+                Some("Guten Morgen, ich möchte wissen, was mit meinen Nachrichten passiert, wenn der Dienst eingestellt wird."),
+                None
+            ),
+            ("de".into(), LocaleSource::Text)
         );
     }
 
