@@ -117,7 +117,7 @@ enum LocalesCommand {
 }
 
 /// Meta retries webhooks for 7 days: their ids must stay until then.
-const MIN_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+const MIN_RETENTION: jiff::SignedDuration = sunset::store::META_RETRIES;
 
 fn parse_age(raw: &str) -> Result<jiff::SignedDuration, String> {
     let age = sunset::config::parse_duration(raw)?;
@@ -298,7 +298,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Forget { user } => {
             let store = startup::open_store(&config.settings.server.database_url).await?;
-            let removed = store.forget(&user).await?;
+            let removed = store
+                .forget(
+                    &user,
+                    config.secrets.signing_key.expose(),
+                    jiff::Timestamp::now(),
+                )
+                .await?;
             println!("{removed} row(s) erased");
         }
         Command::Locales(LocalesCommand::Check) => {

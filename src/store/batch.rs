@@ -407,18 +407,19 @@ pub(crate) fn plan(
         let mut outcomes = Vec::with_capacity(job.messages.len());
         for prepared in &job.messages {
             let message = &prepared.message;
-            let slot = resolve_user(&mut directory, prepared, now, &mut ids)?;
             let seen_before = seen.contains(&message.id) || !fresh.insert(&message.id);
-            let user = &mut directory.users[slot];
+            // A retry changes no record, and makes none for a person forgotten.
             if seen_before {
                 outcomes.push(Ingested {
                     message_id: message.id.clone(),
                     decision: Decision::Duplicate,
                     notice_id: None,
-                    pseudonym: user.pseudonym.clone(),
+                    pseudonym: prepared.pseudonym.clone(),
                 });
                 continue;
             }
+            let slot = resolve_user(&mut directory, prepared, now, &mut ids)?;
+            let user = &mut directory.users[slot];
             let flood = FloodWindow::record(user.flood, job.now);
             if flood.count == FLOOD_LIMIT + 1 {
                 tracing::warn!(

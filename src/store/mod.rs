@@ -163,6 +163,9 @@ pub struct PausedNumber {
     pub next_probe_at: Timestamp,
 }
 
+/// How long Meta retries a webhook: message ids stay known this long.
+pub const META_RETRIES: SignedDuration = SignedDuration::from_hours(7 * 24);
+
 /// The `phone_number_id` of the operator's pause, which stops every number.
 pub const ALL_NUMBERS: &str = "*";
 
@@ -284,8 +287,15 @@ pub trait Store: Send + Sync + 'static {
     /// Pseudonymizes log rows received before `before` (opt-outs are kept);
     /// returns how many users were scrubbed.
     async fn purge(&self, before: Timestamp) -> Result<u64, StoreError>;
-    /// Erases one person (phone or BSUID) on every number; returns rows removed.
-    async fn forget(&self, user_key: &str) -> Result<u64, StoreError>;
+    /// Erases one person (phone or BSUID) on every number, the records
+    /// `purge` left with a pseudonym (of `signing_key`) included, keeping
+    /// only the message ids Meta may still retry; returns rows removed.
+    async fn forget(
+        &self,
+        user_key: &str,
+        signing_key: &str,
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError>;
     /// How many bodies sit in quarantine.
     async fn quarantined(&self) -> Result<i64, StoreError>;

@@ -142,6 +142,11 @@ macro_rules! shared_queries {
             .bind(before)
             .execute(&mut *tx)
             .await?;
+            // Forgotten people's message ids, once Meta has stopped retrying.
+            sqlx::query("DELETE FROM forgotten_messages WHERE received_at < $1")
+                .bind(before)
+                .execute(&mut *tx)
+                .await?;
             // And the texts of notices that are done.
             sqlx::query("UPDATE notices SET body = NULL WHERE created_at < $1 AND status NOT IN ('queued', 'sending')")
                 .bind(before)
@@ -151,20 +156,55 @@ macro_rules! shared_queries {
             Ok(users.rows_affected())
         }
 
-        pub(super) async fn forget(pool: &$pool, user_key: &str) -> Result<u64, StoreError> {
+        /// Erases every record of the person: by id, and, for records
+        /// `purge` left with only their pseudonym, by the pseudonym the
+        /// signing key gives the id on each business number. The message
+        /// ids Meta may still retry are kept, alone, so that a retry is not
+        /// answered again.
+        pub(super) async fn forget(
+            pool: &$pool,
+            user_key: &str,
+            signing_key: &str,
+            now: Timestamp,
+        ) -> Result<u64, StoreError> {
             let mut tx = pool.begin_with($begin).await?;
-            let matching = "SELECT id FROM users WHERE wa_id = $1 OR bsuid = $1";
+            let mut records: Vec<i64> = sqlx::query_scalar("SELECT id FROM users WHERE wa_id = $1 OR bsuid = $1")
+                .bind(user_key)
+                .fetch_all(&mut *tx)
+                .await?;
+            let numbers: Vec<String> = sqlx::query_scalar("SELECT DISTINCT phone_number_id FROM users")
+                .fetch_all(&mut *tx)
+                .await?;
+            for number in &numbers {
+                let pseudonym = crate::signing::pseudonym(signing_key, number, user_key);
+                records.extend(
+                    sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE phone_number_id = $1 AND pseudonym = $2")
+                        .bind(number)
+                        .bind(pseudonym)
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
+            }
+            records.sort_unstable();
+            records.dedup();
             let mut removed = 0;
-            for sql in [
-                format!("DELETE FROM notices WHERE user_id IN ({matching})"),
-                format!("DELETE FROM inbound WHERE user_id IN ({matching})"),
-                format!("DELETE FROM users WHERE id IN ({matching})"),
-            ] {
-                removed += sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(user_key)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+            for record in records {
+                sqlx::query(
+                    "INSERT INTO forgotten_messages (message_id, received_at)
+                     SELECT message_id, received_at FROM inbound WHERE user_id = $1 AND received_at >= $2
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(record)
+                .bind(millis(now - crate::store::META_RETRIES))
+                .execute(&mut *tx)
+                .await?;
+                for sql in [
+                    "DELETE FROM notices WHERE user_id = $1",
+                    "DELETE FROM inbound WHERE user_id = $1",
+                    "DELETE FROM users WHERE id = $1",
+                ] {
+                    removed += sqlx::query(sql).bind(record).execute(&mut *tx).await?.rows_affected();
+                }
             }
             tx.commit().await?;
             Ok(removed)

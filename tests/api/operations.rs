@@ -71,22 +71,59 @@ async fn purge_pseudonymizes_old_rows_but_keeps_opt_outs() {
 #[tokio::test]
 async fn forget_erases_one_person_everywhere() {
     let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
     app.post_webhook(&fixture("text_ar")).await;
     app.post_webhook(&fixture("text_en")).await;
-    assert!(app.store.forget("EG.FAKEBSUID0000000002").await.unwrap() > 0);
-    assert!(
-        app.store
-            .log_entry("wamid.FAKE_IN_TEXT_AR_0001")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    app.drain_outbox().await;
+    let forget = |key: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .forget(key, SIGNING_KEY, Timestamp::now())
+                .await
+                .unwrap()
+        }
+    };
+    assert!(forget("EG.FAKEBSUID0000000002").await > 0);
+    let forgotten = || app.store.log_entry("wamid.FAKE_IN_TEXT_AR_0001");
+    assert!(forgotten().await.unwrap().is_none());
     assert!(
         app.store
             .log_entry("wamid.FAKE_IN_TEXT_EN_0001")
             .await
             .unwrap()
             .is_some()
+    );
+    // Meta retries the forgotten message: known, not answered again, and
+    // no record of the person made again.
+    assert_eq!(app.post_webhook(&fixture("text_ar")).await.status(), 200);
+    app.drain_outbox().await;
+    assert_eq!(app.sent_messages().await.len(), 2);
+    assert!(forgotten().await.unwrap().is_none());
+    assert_eq!(forget("EG.FAKEBSUID0000000002").await, 0);
+}
+
+#[tokio::test]
+async fn forget_finds_a_person_purge_left_with_a_pseudonym_only() {
+    let app = spawn_app().await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.store
+        .purge(Timestamp::now() + SignedDuration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(
+        app.store
+            .forget("US.FAKEBSUID0000000001", SIGNING_KEY, Timestamp::now())
+            .await
+            .unwrap()
+            > 0
+    );
+    assert!(
+        app.store
+            .log_entry("wamid.FAKE_IN_TEXT_EN_0001")
+            .await
+            .unwrap()
+            .is_none()
     );
 }
 

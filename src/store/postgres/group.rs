@@ -126,6 +126,8 @@ static READ: LazyLock<String> = LazyLock::new(|| {
          UNION ALL
          SELECT 'seen', message_id, NULL, NULL, NULL, {nulls} FROM inbound WHERE message_id = ANY($1)
          UNION ALL
+         SELECT 'seen', message_id, NULL, NULL, NULL, {nulls} FROM forgotten_messages WHERE message_id = ANY($1)
+         UNION ALL
          SELECT 'next', NULL, nextval('users_id_seq'), nextval('inbound_id_seq'), NULL, {nulls}
          FROM unnest($1::TEXT[])",
     )

@@ -211,8 +211,13 @@ impl Store for PgStore {
         log::purge(&self.pool, before).await
     }
 
-    async fn forget(&self, user_key: &str) -> Result<u64, StoreError> {
-        log::forget(&self.pool, user_key).await
+    async fn forget(
+        &self,
+        user_key: &str,
+        signing_key: &str,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        log::forget(&self.pool, user_key, signing_key, now).await
     }
 
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats, StoreError> {

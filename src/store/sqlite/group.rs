@@ -103,7 +103,9 @@ async fn write_group(
 static READ: LazyLock<String> = LazyLock::new(|| {
     format!(
         "BEGIN IMMEDIATE;
-         SELECT 'seen' AS part, message_id FROM inbound WHERE message_id IN (SELECT value FROM json_each($1));
+         SELECT 'seen' AS part, message_id FROM inbound WHERE message_id IN (SELECT value FROM json_each($1))
+         UNION ALL
+         SELECT 'seen', message_id FROM forgotten_messages WHERE message_id IN (SELECT value FROM json_each($1));
          SELECT 'user' AS part, id, {USER_COLUMNS} FROM users WHERE id IN (
              SELECT u.id FROM json_each($2) k JOIN users u
                  ON u.phone_number_id = k.value->>0 AND u.bsuid = k.value->>1
