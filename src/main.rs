@@ -214,7 +214,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             to,
             url,
         } => {
-            let store = startup::open_store(&config.settings.server.database_url).await?;
+            let store =
+                existing_store(&config.settings.server.database_url, "read the notice from")
+                    .await?;
             let phone_number_id = to
                 .or_else(|| config.settings.whatsapp.phone_number_ids.first().cloned())
                 .unwrap_or_else(|| "100000000000001".into());
@@ -280,7 +282,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 eprintln!("sunset: --since {start} comes after --until {end}");
                 return Ok(ExitCode::from(2));
             }
-            let store = startup::open_store(&config.settings.server.database_url).await?;
+            let store = existing_store(&config.settings.server.database_url, "export from").await?;
             let mut out: Box<dyn std::io::Write> = match &output {
                 Some(path) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(path)
@@ -292,12 +294,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             eprintln!("{rows} row(s) exported");
         }
         Command::Purge { older_than } => {
-            let store = startup::open_store(&config.settings.server.database_url).await?;
+            let store = existing_store(&config.settings.server.database_url, "purge").await?;
             let scrubbed = store.purge(jiff::Timestamp::now() - older_than).await?;
             println!("{scrubbed} user(s) pseudonymized; opt-outs kept");
         }
         Command::Forget { user } => {
-            let store = startup::open_store(&config.settings.server.database_url).await?;
+            let store = existing_store(&config.settings.server.database_url, "erase from").await?;
             let removed = store
                 .forget(
                     &user,
@@ -354,6 +356,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The store at `url`, which must exist already: a command run in the
+/// wrong folder must not report on a new, empty database.
+async fn existing_store(url: &str, verb: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    startup::open_existing_store(url).await?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no database at {url} to {verb}: run this where `sunset serve` runs, \
+             or set server.database_url"
+        )
+    })
 }
 
 fn print_entry(entry: &sunset::store::LogEntry) {

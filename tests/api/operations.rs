@@ -178,10 +178,19 @@ fn a_user_that_is_neither_a_number_nor_a_bsuid_or_a_backwards_range_is_bad_usage
     );
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("s.db").display());
-    let written = sunset_with(
-        &["forget", "--user", "+44 7700 900-123"],
-        &[("SUNSET_SERVER__DATABASE_URL", &database)],
+    let with_database = [("SUNSET_SERVER__DATABASE_URL", database.as_str())];
+    let nowhere = sunset_with(&["forget", "--user", "+44 7700 900-123"], &with_database);
+    assert_eq!(nowhere.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&nowhere.stderr).contains("no database at sqlite://"),
+        "a command run in the wrong folder must not erase from a new database"
     );
+    assert!(!dir.path().join("s.db").exists());
+    assert_eq!(
+        sunset_with(&["migrate"], &with_database).status.code(),
+        Some(0)
+    );
+    let written = sunset_with(&["forget", "--user", "+44 7700 900-123"], &with_database);
     assert_eq!(written.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&written.stdout),
