@@ -54,12 +54,14 @@ impl GroupWrite for PgGroup {
 
 /// Creates a record for every sender no record matches yet, committed at
 /// once: an empty record is harmless, and the group's transaction then
-/// only locks rows that exist.
+/// only locks rows that exist. A retry of a forgotten person's message
+/// makes none: that person is not to be stored again.
 async fn create_senders(pool: &PgPool, jobs: &[&Job]) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO users (phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, created_at)
          SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, (value->>6)::BIGINT
          FROM jsonb_array_elements($1::JSONB)
+         WHERE NOT EXISTS (SELECT 1 FROM forgotten_messages WHERE message_id = value->>7)
          ON CONFLICT DO NOTHING",
     )
     .bind(rows::senders(jobs))
