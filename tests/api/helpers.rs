@@ -257,6 +257,14 @@ impl TestApp {
             .collect()
     }
 
+    /// `sunset forget --user`: the rows erased.
+    pub async fn forget(&self, user_key: &str) -> u64 {
+        self.store
+            .forget(user_key, SIGNING_KEY, Timestamp::now())
+            .await
+            .unwrap()
+    }
+
     pub async fn log(&self, inbound_message_id: &str) -> LogEntry {
         self.store
             .log_entry(inbound_message_id)

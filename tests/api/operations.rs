@@ -75,16 +75,7 @@ async fn forget_erases_one_person_everywhere() {
     app.post_webhook(&fixture("text_ar")).await;
     app.post_webhook(&fixture("text_en")).await;
     app.drain_outbox().await;
-    let forget = |key: &'static str| {
-        let store = app.store.clone();
-        async move {
-            store
-                .forget(key, SIGNING_KEY, Timestamp::now())
-                .await
-                .unwrap()
-        }
-    };
-    assert!(forget("EG.FAKEBSUID0000000002").await > 0);
+    assert!(app.forget("EG.FAKEBSUID0000000002").await > 0);
     let forgotten = || app.store.log_entry("wamid.FAKE_IN_TEXT_AR_0001");
     assert!(forgotten().await.unwrap().is_none());
     assert!(
@@ -100,7 +91,7 @@ async fn forget_erases_one_person_everywhere() {
     app.drain_outbox().await;
     assert_eq!(app.sent_messages().await.len(), 2);
     assert!(forgotten().await.unwrap().is_none());
-    assert_eq!(forget("EG.FAKEBSUID0000000002").await, 0);
+    assert_eq!(app.forget("EG.FAKEBSUID0000000002").await, 0);
 }
 
 #[tokio::test]
@@ -111,13 +102,7 @@ async fn forget_finds_a_person_purge_left_with_a_pseudonym_only() {
         .purge(Timestamp::now() + SignedDuration::from_secs(1))
         .await
         .unwrap();
-    assert!(
-        app.store
-            .forget("US.FAKEBSUID0000000001", SIGNING_KEY, Timestamp::now())
-            .await
-            .unwrap()
-            > 0
-    );
+    assert!(app.forget("US.FAKEBSUID0000000001").await > 0);
     assert!(
         app.store
             .log_entry("wamid.FAKE_IN_TEXT_EN_0001")

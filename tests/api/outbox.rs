@@ -2,6 +2,7 @@
 
 use crate::helpers::*;
 use jiff::{SignedDuration, Timestamp};
+use sunset::store::LogEntry;
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -117,19 +118,25 @@ async fn delivery_reports_move_a_notice_forward_only() {
     );
 }
 
-#[tokio::test]
-async fn a_rate_limit_error_is_retried_then_sent() {
-    let app = spawn_app().await;
+/// Posts one message while the Graph API answers the first send with
+/// `answer` and accepts the others; the log entry after one round.
+async fn first_send_answered(app: &TestApp, answer: ResponseTemplate) -> LogEntry {
     Mock::given(method("POST"))
         .and(path_regex("/messages$"))
-        .respond_with(graph_error(400, 130429, "Rate limit hit"))
+        .respond_with(answer)
         .up_to_n_times(1)
         .mount(&app.graph)
         .await;
     graph_accepts_messages(&app.graph).await;
     app.post_webhook(&fixture("text_en")).await;
     app.drain_outbox().await;
-    let waiting = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    app.log("wamid.FAKE_IN_TEXT_EN_0001").await
+}
+
+#[tokio::test]
+async fn a_rate_limit_error_is_retried_then_sent() {
+    let app = spawn_app().await;
+    let waiting = first_send_answered(&app, graph_error(400, 130429, "Rate limit hit")).await;
     assert_eq!(
         (waiting.status.as_deref(), waiting.error_code),
         (Some("queued"), Some(130429))
@@ -148,16 +155,8 @@ async fn a_rate_limit_error_is_retried_then_sent() {
 #[tokio::test]
 async fn an_answer_that_is_not_the_graph_api_is_retried_and_logged_without_a_code() {
     let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .and(path_regex("/messages$"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
-        .up_to_n_times(1)
-        .mount(&app.graph)
-        .await;
-    graph_accepts_messages(&app.graph).await;
-    app.post_webhook(&fixture("text_en")).await;
-    app.drain_outbox().await;
-    let waiting = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    let bad_gateway = ResponseTemplate::new(502).set_body_string("Bad Gateway");
+    let waiting = first_send_answered(&app, bad_gateway).await;
     assert_eq!(
         (waiting.status.as_deref(), waiting.error_code),
         (Some("queued"), None),
