@@ -1,6 +1,7 @@
 //! `/healthz` for operators, `/readyz` for load balancers.
 
 use super::AppState;
+use crate::i18n::folders_without_file;
 use actix_web::{HttpResponse, web};
 use jiff::Timestamp;
 use serde_json::json;
@@ -30,6 +31,11 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             "version": catalog.localizer.version(),
             "available": catalog.localizer.locales(),
             "refused": refusal.map(|r| json!({ "at": r.at.to_string(), "problems": r.problems })),
+            // Begun but not served: `locales check` names them too.
+            "folders_without_sunset_ftl": folders_without_file(state.catalog.dir())
+                .iter()
+                .filter_map(|folder| folder.file_name().map(|name| name.to_string_lossy().into_owned()))
+                .collect::<Vec<_>>(),
         },
         "queue": queue.map(|q| json!({ "depth": q.depth, "oldest_age_seconds": q.oldest_age.as_secs() })),
         "webhooks": {

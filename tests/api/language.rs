@@ -357,3 +357,21 @@ async fn a_box_whose_folder_is_broken_starts_on_the_published_set() {
     let body = body_sent_to(&restarted, "15551234567").await;
     assert!(body.contains("is closing on WhatsApp"), "{body}");
 }
+
+#[tokio::test]
+async fn a_locale_folder_without_its_file_is_named_on_healthz() {
+    let app = spawn_app_with(TestOptions {
+        own_locales: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let begun = app.locales_dir.join("nl");
+    std::fs::create_dir(&begun).unwrap();
+    std::fs::write(begun.join("sunset.ftl.txt"), "notice = Hallo\n").unwrap();
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(
+        health["locales"]["folders_without_sunset_ftl"],
+        serde_json::json!(["nl"])
+    );
+    assert!(!health["locales"]["available"].to_string().contains("nl"));
+}
