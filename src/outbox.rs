@@ -283,7 +283,9 @@ impl Outbox {
         let window_closes = notice.last_message_at + REPLY_WINDOW;
         if now >= window_closes {
             tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "24-hour window closed before sending: expired");
-            return self.finish(&notice, AttemptOutcome::Expired, now).await;
+            return self
+                .finish(&notice, AttemptOutcome::ExpiredUnsent, now)
+                .await;
         }
         let (text, rendered) = match self.render(&notice, now) {
             Ok(rendered) => rendered,
@@ -351,7 +353,7 @@ impl Outbox {
             AttemptOutcome::DryRun { .. } => "dry_run",
             AttemptOutcome::Retry { .. } => "retry",
             AttemptOutcome::Failed { .. } => "failed",
-            AttemptOutcome::Expired => "expired",
+            AttemptOutcome::Expired | AttemptOutcome::ExpiredUnsent => "expired",
             AttemptOutcome::Requeue => "paused",
         });
         Ok(self.store.finish_attempt(notice.id, &outcome, now).await?)

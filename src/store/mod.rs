@@ -148,7 +148,10 @@ pub enum AttemptOutcome {
         error: ErrorInfo,
         rendered: Option<Rendered>,
     },
+    /// The 24-hour window closes before the retry would go out.
     Expired,
+    /// The window had closed when the notice came up: not attempted.
+    ExpiredUnsent,
     /// Not attempted (the number is paused): back in the queue as it was.
     Requeue,
 }

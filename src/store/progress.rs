@@ -104,6 +104,11 @@ impl NoticeProgress {
                 }
             }
             AttemptOutcome::Expired => self.status = NoticeStatus::Expired,
+            // The claim called no one: it was no attempt.
+            AttemptOutcome::ExpiredUnsent => {
+                self.status = NoticeStatus::Expired;
+                self.attempts = (self.attempts - 1).max(0);
+            }
             // Not attempted: back in the queue as it was.
             AttemptOutcome::Requeue => {
                 self.status = NoticeStatus::Queued;

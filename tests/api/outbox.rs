@@ -302,12 +302,11 @@ async fn a_notice_whose_window_closes_while_it_waits_expires() {
     app.post_webhook(&fixture("text_en")).await;
     app.drain_outbox_at(Timestamp::now() + SignedDuration::from_hours(25))
         .await;
+    let expired = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
     assert_eq!(
-        app.log("wamid.FAKE_IN_TEXT_EN_0001")
-            .await
-            .status
-            .as_deref(),
-        Some("expired")
+        (expired.status.as_deref(), expired.attempts),
+        (Some("expired"), Some(0)),
+        "no call was made: no attempt"
     );
     assert!(app.sent_messages().await.is_empty());
 }
