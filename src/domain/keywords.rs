@@ -23,6 +23,10 @@ pub fn fold(text: &str) -> String {
             'ى' => 'ي',
             // Harakat and tatweel: typed by some, never by most.
             '\u{064B}'..='\u{065F}' | '\u{0670}' | 'ـ' => continue,
+            // Turkish i: lower-casing leaves a dot of İ ("İPTAL" → "i̇ptal"),
+            // and makes I an i where Turkish means ı ("ÇIK" → "çik").
+            '\u{0307}' => continue,
+            'ı' => 'i',
             c if c.is_alphanumeric() || is_mark(c) => c,
             _ => ' ',
         };
@@ -70,7 +74,7 @@ mod tests {
 
     fn book() -> KeywordBook {
         let mut book = KeywordBook::default();
-        book.add("stop, unsubscribe", &Keyword::Stop);
+        book.add("stop, unsubscribe, iptal, abonelikten çık", &Keyword::Stop);
         book.add("إيقاف, توقف", &Keyword::Stop);
         book.add("start", &Keyword::Start);
         book.add("English", &Keyword::Language("en".into()));
@@ -91,6 +95,10 @@ mod tests {
             "إيقاف",
             "ايقاف",
             "ＳＴＯＰ",
+            // A Turkish keyboard's capital i is İ.
+            "İPTAL",
+            "İptal",
+            "ABONELİKTEN ÇIK",
         ] {
             assert_eq!(book.classify(stop), Some(&Keyword::Stop), "{stop}");
         }
