@@ -209,7 +209,7 @@ pub async fn stats(
     let stats = state.store.stats(since, until).await?;
     Ok(HttpResponse::Ok().json(json!({
         "time_zone": state.campaign.deadline.time_zone.iana_name().unwrap_or("UTC"),
-        "by_day": days(&state, &stats.hourly_decisions)
+        "by_day": days(&state, &stats.quarter_hour_decisions)
             .into_iter()
             .map(|(date, decisions)| json!({ "date": date, "total": decisions.values().sum::<i64>(), "decisions": decisions }))
             .collect::<Vec<_>>(),

@@ -75,9 +75,9 @@ pub struct Funnel {
 /// Counts over the log.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
-    /// Inbound messages per UTC hour (ms of the hour's start) and decision:
-    /// the caller folds hours into days of the campaign's time zone.
-    pub hourly_decisions: Vec<(i64, String, i64)>,
+    /// Inbound messages per quarter hour (ms of its start) and decision:
+    /// the caller folds them into days of the campaign's time zone.
+    pub quarter_hour_decisions: Vec<(i64, String, i64)>,
     pub by_locale: Vec<Count>,
     pub by_country: Vec<Count>,
     pub by_phase: Vec<Count>,

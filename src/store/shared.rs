@@ -83,8 +83,8 @@ macro_rules! shared_queries {
         ) -> Result<Stats, StoreError> {
             let range = StatsRange::new(since.map(millis), until.map(millis));
             let rows = sqlx::query(STATS_SQL)
-                .bind(range.whole_hours.0)
-                .bind(range.whole_hours.1)
+                .bind(range.whole_quarters.0)
+                .bind(range.whole_quarters.1)
                 .bind(range.edges[0].0)
                 .bind(range.edges[0].1)
                 .bind(range.edges[1].0)

@@ -1,21 +1,25 @@
-//! The counts behind `/api/stats`, read from the hourly rollups that the
-//! database's triggers keep (see the `rollups` migrations). Whole hours come
-//! from `log_rollup`; the partial hours at the edges of a range are counted
-//! from the rows themselves, so every count is what the rows say.
+//! The counts behind `/api/stats`, read from the rollups by the quarter
+//! hour that the database's triggers keep (see the `rollups` and
+//! `quarter_hours` migrations). Whole quarter hours come from `log_rollup`;
+//! the partial ones at the edges of a range are counted from the rows
+//! themselves, so every count is what the rows say. Every time zone's
+//! midnight falls on a quarter hour, so each quarter hour belongs to one
+//! day of the campaign's time zone.
 
 use super::log::StoredRow;
 use super::{Count, Funnel, Stats, StoreError};
 
-const HOUR_MS: i64 = 3_600_000;
+/// The rollup's step: a quarter of an hour, in ms.
+pub(crate) const QUARTER_MS: i64 = 900_000;
 
 /// Where a stats call counts `[since, until)` (Unix ms) from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct StatsRange {
     /// The range itself, open ends as `i64::MIN` / `i64::MAX`.
     pub rows: (i64, i64),
-    /// Whole hours, read from the rollup.
-    pub whole_hours: (i64, i64),
-    /// The partial hours before and after them, read from the rows.
+    /// Whole quarter hours, read from the rollup.
+    pub whole_quarters: (i64, i64),
+    /// The partial quarter hours before and after them, read from the rows.
     pub edges: [(i64, i64); 2],
 }
 
@@ -23,20 +27,20 @@ impl StatsRange {
     pub(crate) fn new(since: Option<i64>, until: Option<i64>) -> Self {
         let rows = (since.unwrap_or(i64::MIN), until.unwrap_or(i64::MAX));
         let first = since.map_or(i64::MIN, |s| {
-            let hours = s.div_euclid(HOUR_MS) + i64::from(s.rem_euclid(HOUR_MS) != 0);
-            hours.saturating_mul(HOUR_MS)
+            let quarters = s.div_euclid(QUARTER_MS) + i64::from(s.rem_euclid(QUARTER_MS) != 0);
+            quarters.saturating_mul(QUARTER_MS)
         });
-        let last = until.map_or(i64::MAX, |u| u.div_euclid(HOUR_MS) * HOUR_MS);
+        let last = until.map_or(i64::MAX, |u| u.div_euclid(QUARTER_MS) * QUARTER_MS);
         if first < last {
             Self {
                 rows,
-                whole_hours: (first, last),
+                whole_quarters: (first, last),
                 edges: [(rows.0, first), (last, rows.1)],
             }
         } else {
             Self {
                 rows,
-                whole_hours: (0, 0),
+                whole_quarters: (0, 0),
                 edges: [rows, (0, 0)],
             }
         }
@@ -46,8 +50,8 @@ impl StatsRange {
 /// Every count of a stats call in one statement (so in one snapshot), as
 /// `(dimension, hour, key, total)` rows, largest first within each
 /// dimension. `slice` is the range in the rollup's shape, `totals` the same
-/// without the hour: a few dozen rows that every count but the hourly one
-/// reads. Binds: whole hours `$1..$2`, edges `$3..$4` and `$5..$6`, the
+/// without the quarter hour: a few dozen rows that every count but the
+/// daily one reads. Binds: whole quarter hours `$1..$2`, edges `$3..$4` and `$5..$6`, the
 /// whole range `$7..$8`.
 ///
 /// The funnel: every inbound message; those answered with a notice; sent
@@ -96,7 +100,9 @@ pub(crate) fn stats_from_rows<R: StoredRow>(rows: &[R]) -> Result<Stats, StoreEr
         let count = row.int("total")?;
         let by = match row.text("dimension")?.as_str() {
             "hour" => {
-                stats.hourly_decisions.push((row.int("hour")?, key, count));
+                stats
+                    .quarter_hour_decisions
+                    .push((row.int("hour")?, key, count));
                 continue;
             }
             "funnel" => {
@@ -137,8 +143,8 @@ mod tests {
 
     fn counted_times(range: &StatsRange, at: i64) -> u32 {
         let within = |(from, to): (i64, i64), t: i64| from <= t && t < to;
-        let hour = at.div_euclid(HOUR_MS) * HOUR_MS;
-        u32::from(within(range.whole_hours, hour))
+        let quarter = at.div_euclid(QUARTER_MS) * QUARTER_MS;
+        u32::from(within(range.whole_quarters, quarter))
             + range
                 .edges
                 .iter()
@@ -149,23 +155,49 @@ mod tests {
     #[test]
     fn an_open_range_is_all_rollup() {
         let range = StatsRange::new(None, None);
-        assert_eq!(range.whole_hours, (i64::MIN, i64::MAX));
+        assert_eq!(range.whole_quarters, (i64::MIN, i64::MAX));
         assert_eq!(range.edges, [(i64::MIN, i64::MIN), (i64::MAX, i64::MAX)]);
     }
 
     #[test]
-    fn a_range_inside_one_hour_is_all_rows() {
-        let range = StatsRange::new(Some(HOUR_MS + 5), Some(HOUR_MS + 9));
-        assert_eq!(range.whole_hours, (0, 0));
-        assert_eq!(range.edges[0], (HOUR_MS + 5, HOUR_MS + 9));
+    fn a_range_inside_one_quarter_hour_is_all_rows() {
+        let range = StatsRange::new(Some(QUARTER_MS + 5), Some(QUARTER_MS + 9));
+        assert_eq!(range.whole_quarters, (0, 0));
+        assert_eq!(range.edges[0], (QUARTER_MS + 5, QUARTER_MS + 9));
+    }
+
+    #[test]
+    fn every_zones_midnight_starts_a_quarter_hour() {
+        for zone in [
+            "Asia/Kolkata",
+            "Asia/Kathmandu",
+            "Asia/Tehran",
+            "Australia/Eucla",
+            "Pacific/Chatham",
+            "America/St_Johns",
+            "Pacific/Marquesas",
+            "America/Sao_Paulo",
+        ] {
+            let zone = jiff::tz::TimeZone::get(zone).unwrap();
+            for date in ["2026-01-15", "2026-07-15", "2027-06-30"] {
+                let midnight = date
+                    .parse::<jiff::civil::Date>()
+                    .unwrap()
+                    .to_zoned_datetime(zone.clone())
+                    .unwrap()
+                    .timestamp()
+                    .as_millisecond();
+                assert_eq!(midnight.rem_euclid(QUARTER_MS), 0, "{zone:?} {date}");
+            }
+        }
     }
 
     proptest! {
         #[test]
         fn every_instant_in_range_is_counted_once_and_no_other(
-            since in proptest::option::of(0i64..40 * HOUR_MS),
-            until in proptest::option::of(0i64..40 * HOUR_MS),
-            at in 0i64..40 * HOUR_MS,
+            since in proptest::option::of(0i64..40 * QUARTER_MS),
+            until in proptest::option::of(0i64..40 * QUARTER_MS),
+            at in 0i64..40 * QUARTER_MS,
         ) {
             let range = StatsRange::new(since, until);
             let inside = since.is_none_or(|s| s <= at) && until.is_none_or(|u| at < u);

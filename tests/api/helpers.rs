@@ -55,6 +55,8 @@ pub struct TestOptions {
     /// Serve a copy of the locale files that the test may edit.
     pub own_locales: bool,
     pub test_recipients: Vec<String>,
+    /// `campaign.timezone`.
+    pub timezone: &'static str,
 }
 
 impl Default for TestOptions {
@@ -69,6 +71,7 @@ impl Default for TestOptions {
             graph: None,
             own_locales: false,
             test_recipients: vec![],
+            timezone: "UTC",
         }
     }
 }
@@ -106,6 +109,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     settings.whatsapp.pair_spacing = options.pair_spacing.into();
     settings.campaign.deadline = Some(deadline_with_days_left(options.days_left).to_string());
     settings.campaign.min_reply_interval = options.min_reply_interval.into();
+    settings.campaign.timezone = options.timezone.into();
     settings.links.link_account = "https://example.com/link?token={token}".into();
     settings.locales.dir = if options.own_locales {
         // A restart keeps the folder as the last box left it.
@@ -255,6 +259,27 @@ impl TestApp {
             .filter(|r| r.url.path().ends_with("/messages"))
             .map(|r| serde_json::from_slice(&r.body).unwrap())
             .collect()
+    }
+
+    /// Moves a stored message to another time of arrival, as SQL typed by
+    /// hand would: the rollups' triggers follow it.
+    pub async fn set_received_at(&self, message_id: &str, at: Timestamp) {
+        let url = database_url(&self.dir).await;
+        let sql = "UPDATE inbound SET received_at = $1 WHERE message_id = $2";
+        let moved = if url.starts_with("postgres") {
+            let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            let query = sqlx::query(sql).bind(at.as_millisecond()).bind(message_id);
+            query.execute(&mut db).await.unwrap().rows_affected()
+        } else {
+            let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            let query = sqlx::query(sql).bind(at.as_millisecond()).bind(message_id);
+            query.execute(&mut db).await.unwrap().rows_affected()
+        };
+        assert_eq!(moved, 1, "{message_id} is not stored");
     }
 
     /// `sunset forget --user`: the rows erased.

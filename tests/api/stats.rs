@@ -177,3 +177,39 @@ async fn stats_stay_a_recount_of_the_log_through_statuses_clicks_links_forget_an
         .unwrap();
     assert_stats_are_a_recount(&app, "purge").await;
 }
+
+#[tokio::test]
+async fn a_day_in_a_half_hour_time_zone_starts_at_its_own_midnight() {
+    let app = spawn_app_with(TestOptions {
+        timezone: "Asia/Kolkata",
+        ..TestOptions::default()
+    })
+    .await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.post_webhook(&fixture("text_ar")).await;
+    // India is UTC+5:30: 18:20 UTC is 23:50 on the 29th, 18:40 UTC is
+    // 00:10 on the 30th, within the same UTC hour.
+    let before_midnight: Timestamp = "2026-11-29T18:20:00Z".parse().unwrap();
+    let after_midnight: Timestamp = "2026-11-29T18:40:00Z".parse().unwrap();
+    app.set_received_at("wamid.FAKE_IN_TEXT_AR_0001", before_midnight)
+        .await;
+    app.set_received_at("wamid.FAKE_IN_TEXT_EN_0001", after_midnight)
+        .await;
+    let stats = analyst_stats(&app).await;
+    assert_eq!(stats["time_zone"], "Asia/Kolkata");
+    let days: Vec<(String, i64)> = stats["by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|day| {
+            (
+                day["date"].as_str().unwrap().to_owned(),
+                day["total"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        days,
+        [("2026-11-29".to_owned(), 1), ("2026-11-30".to_owned(), 1)]
+    );
+}

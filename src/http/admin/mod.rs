@@ -119,7 +119,7 @@ pub async fn dashboard(
     let stats = state.store.stats(None, None).await?;
     let countdown = state.campaign.countdown_at(now);
     let zone = &state.campaign.deadline.time_zone;
-    let by_day: Vec<(String, Vec<(String, i64)>)> = days(&state, &stats.hourly_decisions)
+    let by_day: Vec<(String, Vec<(String, i64)>)> = days(&state, &stats.quarter_hour_decisions)
         .into_iter()
         .map(|(date, decisions)| (date, decisions.into_iter().collect()))
         .collect();
