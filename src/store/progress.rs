@@ -140,6 +140,17 @@ impl NoticeProgress {
     }
 }
 
+/// The changed notices that ended without reaching their user (`failed`,
+/// `expired`): they do not count as the user's last notice, so the next
+/// message is answered rather than coalesced.
+pub(crate) fn ended_unreached(changed: &[NoticeProgress]) -> Vec<i64> {
+    changed
+        .iter()
+        .filter(|n| matches!(n.status, NoticeStatus::Failed | NoticeStatus::Expired))
+        .map(|n| n.id)
+        .collect()
+}
+
 /// What a group's reports and outcomes name: Meta's message ids, and our
 /// notice ids (echoed in reports, or the notice an outcome is for).
 pub(crate) fn keys<'a>(

@@ -194,6 +194,25 @@ async fn a_closed_window_error_fails_the_notice_with_its_code() {
 }
 
 #[tokio::test]
+async fn a_notice_that_failed_does_not_coalesce_the_next_message() {
+    // The default reply interval, an hour: a notice that reached the user
+    // would coalesce the next message.
+    let app = spawn_app().await;
+    let undeliverable = graph_error(400, 131026, "Message undeliverable");
+    let failed = first_send_answered(&app, undeliverable).await;
+    assert_eq!(failed.status.as_deref(), Some("failed"));
+    app.post_webhook(&text_message("15551234567", "wamid.AGAIN", "hello?"))
+        .await;
+    app.drain_outbox().await;
+    let again = app.log("wamid.AGAIN").await;
+    assert_eq!(
+        (again.decision.as_str(), again.status.as_deref()),
+        ("notified", Some("sent"))
+    );
+    assert_eq!(app.sent_messages().await.len(), 2);
+}
+
+#[tokio::test]
 async fn a_no_bsuid_error_on_a_send_to_the_phone_fails_without_retrying() {
     let app = spawn_app().await;
     Mock::given(method("POST"))

@@ -198,6 +198,13 @@ async fn write(
     if plan.is_empty() && changed.is_empty() {
         return Ok(());
     }
+    let unreached = progress::ended_unreached(changed);
+    if !unreached.is_empty() {
+        sqlx::query(FORGET_UNREACHED)
+            .bind(&unreached)
+            .execute(&mut *tx)
+            .await?;
+    }
     let from: Vec<i64> = plan.merges.iter().map(|m| m.from).collect();
     let into: Vec<i64> = plan.merges.iter().map(|m| m.into).collect();
     if from.is_empty() {
@@ -222,6 +229,14 @@ async fn write(
         .await?;
     Ok(())
 }
+
+/// Forgets, as their user's last notice, the notices that never reached
+/// them: a notice that failed or expired does not coalesce the next
+/// message. Before the group's rows: a statement updates a row once.
+const FORGET_UNREACHED: &str = "
+    UPDATE users SET last_notice_at = NULL, last_notice_phase = NULL, last_notice_locale = NULL
+    FROM notices n
+    WHERE n.id = ANY($1) AND users.id = n.user_id AND users.last_notice_at = n.created_at";
 
 /// Moves merged records' messages, notices and link to the record they
 /// went into.

@@ -170,6 +170,14 @@ const WRITE: &str = "
            template_version = COALESCE(j.value->>14, notices.template_version)
     FROM json_each($5) AS j WHERE notices.id = j.value->>0";
 
+/// Forgets, as their user's last notice, the notices that never reached
+/// them: a notice that failed or expired does not coalesce the next message.
+const FORGET_UNREACHED: &str = "
+    UPDATE users SET last_notice_at = NULL, last_notice_phase = NULL, last_notice_locale = NULL
+    FROM notices n
+    WHERE n.id IN (SELECT value FROM json_each($1)) AND users.id = n.user_id
+      AND users.last_notice_at = n.created_at";
+
 /// Frees the phones of records merged into others, before any row takes them.
 const RELEASE_PHONES: &str =
     "UPDATE users SET wa_id = NULL WHERE id IN (SELECT value->>'from' FROM json_each($1))";
@@ -199,13 +207,14 @@ async fn write(
         return Ok(false);
     }
     let merges = (!plan.merges.is_empty()).then(|| rows::json(&plan.merges));
+    let unreached = progress::ended_unreached(changed);
     if let Some(merges) = &merges {
         sqlx::query(RELEASE_PHONES)
             .bind(merges)
             .execute(&mut *tx)
             .await?;
     }
-    let commit = commit && merges.is_none();
+    let commit = commit && merges.is_none() && unreached.is_empty();
     let statements = if commit {
         WRITE_AND_COMMIT.as_str()
     } else {
@@ -221,6 +230,12 @@ async fn write(
         .await?;
     if let Some(merges) = &merges {
         sqlx::query(MERGE).bind(merges).execute(&mut *tx).await?;
+    }
+    if !unreached.is_empty() {
+        sqlx::query(FORGET_UNREACHED)
+            .bind(rows::json(&unreached))
+            .execute(&mut *tx)
+            .await?;
     }
     Ok(commit)
 }
