@@ -32,6 +32,7 @@ pub enum ErrorAction {
     /// Permanent for this notice.
     Fail,
     /// 131062: BSUID sends are not possible here; use the phone if known.
+    /// The sender always uses a known phone, so for it this ends as `Fail`.
     RetryWithPhone,
     /// 131048, spam rate limit: fail, and slow the whole number down.
     FailAndSlowDown,

@@ -238,22 +238,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         } => {
             let sample = Campaign::from_config(&config).sample_args();
             // A box serves the newest published set over its folder.
-            let published =
-                match startup::open_existing_store(&config.settings.server.database_url).await? {
-                    Some(store) => {
-                        sunset::locale_sync::published_catalog(
-                            store.as_ref(),
-                            &config.settings.campaign.default_locale,
-                            &sample,
-                        )
+            let store = startup::open_existing_store(&config.settings.server.database_url).await?;
+            let published = match store {
+                Some(store) => {
+                    let default_locale = &config.settings.campaign.default_locale;
+                    sunset::locale_sync::published_catalog(store.as_ref(), default_locale, &sample)
                         .await?
-                    }
-                    None => None,
-                };
-            let catalog = match published {
-                Some(published) => published,
-                None => startup::load_catalog(&config, &sample)?,
+                }
+                None => None,
             };
+            let catalog = published.map_or_else(|| startup::load_catalog(&config, &sample), Ok)?;
             let standing = match (days, phase) {
                 (Some(days), _) => Standing::Days(i64::from(days)),
                 (None, Some(phase)) => Standing::Phase(phase),

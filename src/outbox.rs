@@ -331,9 +331,8 @@ impl Outbox {
                 }
             }
             Err(error) => {
-                let to_bsuid = matches!(recipient, Recipient::Bsuid(_));
                 let outcome = self
-                    .after_error(&notice, &error, rendered, now, window_closes, to_bsuid)
+                    .after_error(&notice, &error, rendered, now, window_closes)
                     .await?;
                 log_failure(&notice, &error, &outcome);
                 outcome
@@ -407,8 +406,7 @@ impl Outbox {
         canary.then_some((client, recipient))
     }
 
-    /// What a failed send leads to; `to_bsuid` says whether it went to the
-    /// user's BSUID rather than the phone.
+    /// What a failed send leads to.
     async fn after_error(
         &self,
         notice: &DueNotice,
@@ -416,7 +414,6 @@ impl Outbox {
         rendered: Rendered,
         now: Timestamp,
         window_closes: Timestamp,
-        to_bsuid: bool,
     ) -> anyhow::Result<AttemptOutcome> {
         let info = ErrorInfo {
             code: error.code(),
@@ -439,10 +436,8 @@ impl Outbox {
                 let exponent = u32::try_from(notice.attempts.clamp(1, 6)).unwrap_or(6);
                 retry_after(SignedDuration::from_secs(4_i64.pow(exponent)))
             }
-            // A send that went to the phone already has nothing else to try.
-            ErrorAction::RetryWithPhone if to_bsuid && notice.wa_id.is_some() => {
-                retry_after(SignedDuration::ZERO)
-            }
+            // Every send goes to the phone when it is known (`live_recipient`),
+            // so after 131062 there is nothing else to try.
             ErrorAction::Fail | ErrorAction::RetryWithPhone => AttemptOutcome::Failed {
                 error: info,
                 rendered: Some(rendered),
