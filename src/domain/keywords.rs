@@ -16,23 +16,30 @@ pub enum Keyword {
 /// or emoji, Arabic hamza forms and vowel marks unified, spaces collapsed.
 /// "STOP!", " stop 🛑" and "Stop." all become "stop".
 pub fn fold(text: &str) -> String {
-    let mut folded = String::with_capacity(text.len());
-    for c in text.nfkc().flat_map(char::to_lowercase) {
-        let c = match c {
-            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
-            'ى' => 'ي',
+    collapse_spaces(&folded_chars(text).collect::<String>())
+}
+
+/// The characters of [`fold`] before spaces collapse: a space stands for
+/// each character that is no part of a word.
+fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.nfkc()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            'أ' | 'إ' | 'آ' | 'ٱ' => Some('ا'),
+            'ى' => Some('ي'),
             // Harakat and tatweel: typed by some, never by most.
-            '\u{064B}'..='\u{065F}' | '\u{0670}' | 'ـ' => continue,
+            '\u{064B}'..='\u{065F}' | '\u{0670}' | 'ـ' => None,
             // Turkish i: lower-casing leaves a dot of İ ("İPTAL" → "i̇ptal"),
             // and makes I an i where Turkish means ı ("ÇIK" → "çik").
-            '\u{0307}' => continue,
-            'ı' => 'i',
-            c if c.is_alphanumeric() || is_mark(c) => c,
-            _ => ' ',
-        };
-        folded.push(c);
-    }
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+            '\u{0307}' => None,
+            'ı' => Some('i'),
+            c if c.is_alphanumeric() || is_mark(c) => Some(c),
+            _ => Some(' '),
+        })
+}
+
+fn collapse_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Combining vowel signs (Devanagari matras and the like) belong to words.
@@ -44,6 +51,8 @@ fn is_mark(c: char) -> bool {
 #[derive(Clone, Debug, Default)]
 pub struct KeywordBook {
     words: HashMap<String, Keyword>,
+    /// The most characters, spaces aside, that a folded keyword has.
+    longest: usize,
 }
 
 impl KeywordBook {
@@ -55,6 +64,8 @@ impl KeywordBook {
             match self.words.get(&word) {
                 Some(existing) if existing != keyword => clashes.push(word),
                 _ => {
+                    let letters = word.chars().filter(|c| *c != ' ').count();
+                    self.longest = self.longest.max(letters);
                     self.words.insert(word, keyword.clone());
                 }
             }
@@ -63,8 +74,21 @@ impl KeywordBook {
     }
 
     /// The keyword a whole message is, if it is one.
+    /// Folding stops as soon as the message is longer than every keyword,
+    /// so a long message costs no more than a short one.
     pub fn classify(&self, text: &str) -> Option<&Keyword> {
-        self.words.get(&fold(text))
+        let mut folded = String::new();
+        let mut letters = 0;
+        for c in folded_chars(text) {
+            if c != ' ' {
+                letters += 1;
+                if letters > self.longest {
+                    return None;
+                }
+            }
+            folded.push(c);
+        }
+        self.words.get(&collapse_spaces(&folded))
     }
 }
 
@@ -103,6 +127,7 @@ mod tests {
             assert_eq!(book.classify(stop), Some(&Keyword::Stop), "{stop}");
         }
         assert_eq!(book.classify("stop please"), None);
+        assert_eq!(book.classify("abonelikten çıkmak istiyorum"), None);
         assert_eq!(book.classify("don't stop"), None);
     }
 
