@@ -3,6 +3,7 @@
 mod group;
 mod log;
 mod outbox;
+mod rollup;
 
 use super::writer::Writer;
 use super::{
@@ -207,7 +208,7 @@ impl Store for SqliteStore {
         log::stats(&self.pool, since, until).await
     }
 
-    /// One writer at a time: the triggers update the rollup itself.
+    /// One writer at a time: the rollup is current after every commit.
     async fn fold_rollups(&self) -> Result<u64, StoreError> {
         Ok(0)
     }
