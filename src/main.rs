@@ -279,7 +279,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let store = existing_store(&config.settings.server.database_url, "export from").await?;
             let mut out: Box<dyn std::io::Write> = match &output {
                 Some(path) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(path)
+                    sunset::commands::export::create_output(path)
                         .with_context(|| format!("cannot write {}", path.display()))?,
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),

@@ -13,6 +13,16 @@ pub enum Format {
     Jsonl,
 }
 
+/// Creates (or empties) the file an export goes to, readable by its owner
+/// alone: the log is personal data, clear ids too with `--reveal`.
+pub fn create_output(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// Writes every log row received in `[since, until)` to `out`; returns
 /// how many rows were written.
 pub async fn run(

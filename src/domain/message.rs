@@ -13,7 +13,8 @@ pub enum MessageKind {
     Reaction,
     /// A number or id change reported by WhatsApp itself.
     System,
-    /// Edits, and whatever another API bot sends: answering would loop.
+    /// Edits, and whatever another API bot sends (`unsupported`, or
+    /// `unknown` in older webhook versions): answering would loop.
     Unsupported,
 }
 
@@ -22,7 +23,9 @@ impl MessageKind {
         match wire_type {
             "reaction" => MessageKind::Reaction,
             "system" => MessageKind::System,
-            "unsupported" => MessageKind::Unsupported,
+            // Older webhook versions name what newer ones call unsupported
+            // `unknown` (error 131051): the same edits and bot messages.
+            "unsupported" | "unknown" => MessageKind::Unsupported,
             _ => MessageKind::Conversational,
         }
     }

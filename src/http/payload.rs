@@ -299,8 +299,14 @@ fn to_status(s: StatusPayload) -> Result<Option<StatusUpdate>, String> {
     }))
 }
 
+/// Seconds since 1970, as Meta writes them. An instant before WhatsApp
+/// (2009) or more than a day ahead of our clock is no time a message was
+/// sent at: taking it would stretch or shrink the 24-hour reply window.
 fn parse_timestamp(raw: &str) -> Option<Timestamp> {
-    Timestamp::from_second(raw.trim().parse().ok()?).ok()
+    const WHATSAPP_BEGAN: i64 = 1_230_768_000; // 2009-01-01T00:00:00Z
+    let at = Timestamp::from_second(raw.trim().parse().ok()?).ok()?;
+    let latest = Timestamp::now() + jiff::SignedDuration::from_hours(24);
+    (at.as_second() >= WHATSAPP_BEGAN && at <= latest).then_some(at)
 }
 
 #[cfg(test)]

@@ -320,6 +320,18 @@ pub(crate) fn millis(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
+/// A `since` or `until` bound in the stored milliseconds: the first whole
+/// millisecond at or after it, so that a row counts exactly when its
+/// instant is in [since, until), whatever the bounds' precision.
+pub(crate) fn bound_millis(t: Timestamp) -> i64 {
+    let ms = t.as_millisecond();
+    if t.subsec_nanosecond() % 1_000_000 > 0 {
+        ms + 1
+    } else {
+        ms
+    }
+}
+
 /// The flood window as both stores keep it: start and count columns.
 pub(crate) fn flood_window(
     start: Option<i64>,

@@ -16,7 +16,7 @@ macro_rules! shared_queries {
         use crate::store::stats::{STATS_SQL, StatsRange, stats_from_rows};
         use crate::store::{
             LogEntry, LogPage, LogQuery, PausedNumber, PublishedLocales, QueueStats, Stats, StoreError,
-            from_millis, millis,
+            bound_millis, from_millis, millis,
         };
         use jiff::{SignedDuration, Timestamp};
         use sqlx::Row;
@@ -56,7 +56,7 @@ macro_rules! shared_queries {
             let sql = log_rows_sql(
                 false,
                 "i.id > $1 AND ($2 IS NULL OR i.received_at >= $2) AND ($3 IS NULL OR i.received_at < $3)
-                   AND ($4 IS NULL OR i.locale = $4) AND ($5 IS NULL OR COALESCE(i.country, 'none') = $5)
+                   AND ($4 IS NULL OR lower(i.locale) = lower($4)) AND ($5 IS NULL OR COALESCE(i.country, 'none') = $5)
                    AND ($6 IS NULL OR i.decision = $6) AND ($7 IS NULL OR COALESCE(n.status, 'none') = $7)",
                 "i.id",
                 "ASC",
@@ -64,8 +64,8 @@ macro_rules! shared_queries {
             );
             let json = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(q.after_id)
-                .bind(q.since.map(millis))
-                .bind(q.until.map(millis))
+                .bind(q.since.map(bound_millis))
+                .bind(q.until.map(bound_millis))
                 .bind(&q.locale)
                 .bind(&q.country)
                 .bind(&q.decision)
@@ -81,7 +81,7 @@ macro_rules! shared_queries {
             since: Option<Timestamp>,
             until: Option<Timestamp>,
         ) -> Result<Stats, StoreError> {
-            let range = StatsRange::new(since.map(millis), until.map(millis));
+            let range = StatsRange::new(since.map(bound_millis), until.map(bound_millis));
             let rows = sqlx::query(STATS_SQL)
                 .bind(range.whole_quarters.0)
                 .bind(range.whole_quarters.1)

@@ -157,6 +157,17 @@ async fn log_rows_carry_the_contract_fields_and_filters_apply() {
         (Some("sent"), Some("notice"))
     );
     assert_eq!(row["days_left"], 100);
+    // A locale tag matches whatever its case, as a country code does.
+    let shouted: Value = app
+        .get_as(
+            ANALYST_TOKEN,
+            "/api/notifications?locale=AR&decision=notified",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shouted["items"].as_array().unwrap().len(), 2);
     let bad = app
         .get_as(ANALYST_TOKEN, "/api/notifications?since=yesterday")
         .await;

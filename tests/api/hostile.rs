@@ -63,6 +63,17 @@ async fn absurd_timestamps_and_missing_senders_are_quarantined_not_answered() {
     body["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] =
         json!("99999999999999999");
     assert_eq!(app.post_webhook(&body).await.status(), 200);
+    let next_year =
+        (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365)).as_second();
+    for (id, timestamp) in [
+        ("wamid.NEXT_YEAR", next_year.to_string()),
+        ("wamid.EPOCH", "0".into()),
+    ] {
+        let mut body = text_message("15551234567", id, "hello");
+        body["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = json!(timestamp);
+        assert_eq!(app.post_webhook(&body).await.status(), 200);
+        assert!(app.store.log_entry(id).await.unwrap().is_none(), "{id}");
+    }
     let mut anonymous = text_message("15551234567", "wamid.NOBODY", "hello");
     anonymous["entry"][0]["changes"][0]["value"]["messages"][0]
         .as_object_mut()
@@ -70,7 +81,7 @@ async fn absurd_timestamps_and_missing_senders_are_quarantined_not_answered() {
         .remove("from");
     anonymous["entry"][0]["changes"][0]["value"]["contacts"] = json!([]);
     assert_eq!(app.post_webhook(&anonymous).await.status(), 200);
-    assert_eq!(app.store.quarantined().await.unwrap(), 2);
+    assert_eq!(app.store.quarantined().await.unwrap(), 4);
     assert!(app.store.log_entry("wamid.FUTURE").await.unwrap().is_none());
 }
 
@@ -103,6 +114,14 @@ async fn a_message_from_another_api_bot_never_triggers_a_reply() {
     body["entry"][0]["changes"][0]["value"]["messages"][0]["unsupported"] =
         json!({ "type": "unknown" });
     app.post_webhook(&body).await;
+    // Older webhook versions call the same message type `unknown`.
+    let mut older = fixture("unsupported");
+    let message = &mut older["entry"][0]["changes"][0]["value"]["messages"][0];
+    message["id"] = json!("wamid.OLDER_UNKNOWN");
+    message["type"] = json!("unknown");
+    message.as_object_mut().unwrap().remove("unsupported");
+    app.post_webhook(&older).await;
+    assert_eq!(app.log("wamid.OLDER_UNKNOWN").await.decision, "ignored");
     app.drain_outbox().await;
     assert!(app.sent_messages().await.is_empty());
 }

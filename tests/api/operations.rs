@@ -181,6 +181,22 @@ fn a_user_that_is_neither_a_number_nor_a_bsuid_or_a_backwards_range_is_bad_usage
         String::from_utf8_lossy(&written.stdout),
         "0 row(s) erased\n"
     );
+    let file = dir.path().join("log.csv");
+    let path = file.to_str().unwrap();
+    let export = sunset_with(&["export", "--output", path, "--reveal"], &with_database);
+    assert_eq!(export.status.code(), Some(0));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .starts_with("\u{feff}id,")
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "an export is for its owner's eyes only"
+    );
 }
 
 #[test]

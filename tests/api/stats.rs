@@ -213,3 +213,48 @@ async fn a_day_in_a_half_hour_time_zone_starts_at_its_own_midnight() {
         [("2026-11-29".to_owned(), 1), ("2026-11-30".to_owned(), 1)]
     );
 }
+
+#[tokio::test]
+async fn bounds_finer_than_a_millisecond_are_compared_exactly() {
+    let app = spawn_app().await;
+    app.post_webhook(&fixture("text_en")).await;
+    let received: Timestamp = "2026-11-29T18:30:00Z".parse().unwrap();
+    app.set_received_at("wamid.FAKE_IN_TEXT_EN_0001", received)
+        .await;
+    let count = |since: &str, until: &str| {
+        let path = format!("/api/notifications?since={since}&until={until}");
+        let app = &app;
+        async move {
+            let page: Value = app.get_as(ANALYST_TOKEN, &path).await.json().await.unwrap();
+            page["items"].as_array().unwrap().len()
+        }
+    };
+    // The row's instant, 18:30:00.000, is inside [since, until) exactly
+    // when since ≤ 18:30:00.000 < until.
+    assert_eq!(
+        count("2026-11-29T18:29:00Z", "2026-11-29T18:30:00.0001Z").await,
+        1
+    );
+    assert_eq!(
+        count("2026-11-29T18:29:00Z", "2026-11-29T18:30:00Z").await,
+        0
+    );
+    assert_eq!(
+        count("2026-11-29T18:29:59.9999Z", "2026-11-29T18:31:00Z").await,
+        1
+    );
+    assert_eq!(
+        count("2026-11-29T18:30:00.0001Z", "2026-11-29T18:31:00Z").await,
+        0
+    );
+    let stats: Value = app
+        .get_as(
+            ANALYST_TOKEN,
+            "/api/stats?since=2026-11-29T18:29:00Z&until=2026-11-29T18:30:00.0001Z",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["funnel"]["inbound"], 1);
+}
