@@ -323,7 +323,14 @@ impl Directory {
         }
         if let Some(&holder) = self.index(kind).get(&key) {
             let phone_only = matches!(kind, IdKind::WaId) && self.users[holder].bsuid.is_none();
-            if holder != slot && replace {
+            // PostgreSQL makes the records of a group's senders before the
+            // group: one no message reached yet is no one's, and a number
+            // change onto it moves in as onto a free number.
+            let blank = phone_only && self.users[holder].last_message_at.is_none();
+            if holder != slot && replace && blank {
+                self.release(kind, slot, current);
+                self.merge(holder, slot, key);
+            } else if holder != slot && replace {
                 self.carry_choices(slot, holder);
             } else if holder != slot && phone_only {
                 self.merge(holder, slot, key);
@@ -333,13 +340,19 @@ impl Directory {
         if self.released.contains(&key) {
             return;
         }
+        self.release(kind, slot, current);
+        self.index(kind).insert(key, slot);
+        *kind.of(&mut self.users[slot]) = Some(id.to_owned());
+    }
+
+    /// Takes the record's id of `kind` out of the index, kept from every
+    /// other record until the group is written.
+    fn release(&mut self, kind: IdKind, slot: usize, current: Option<String>) {
         if let Some(old) = current {
-            let old = (number, old);
+            let old = (self.users[slot].phone_number_id.clone(), old);
             self.index(kind).remove(&old);
             self.released.insert(old);
         }
-        self.index(kind).insert(key, slot);
-        *kind.of(&mut self.users[slot]) = Some(id.to_owned());
     }
 
     /// A record known only by a phone that now arrives beside a BSUID with
@@ -829,6 +842,38 @@ mod tests {
         );
         assert!(plan.inbound.iter().all(|row| row.user_id == kept.id));
         assert!(plan.notices.iter().all(|row| row.user_id == kept.id));
+    }
+
+    #[test]
+    fn a_number_change_onto_a_record_made_for_the_group_moves_in() {
+        // On PostgreSQL the new number's record exists, empty, before the
+        // group is decided: the move goes as on SQLite, where it does not.
+        let moved = UserRecord {
+            id: 8,
+            wa_id: Some("201009999999".into()),
+            pseudonym: "u_blank".into(),
+            opted_out: false,
+            created_at: NOW,
+            ..opted_out_user()
+        };
+        let stored = UserRecord {
+            last_message_at: Some(NOW - 1_000),
+            ..opted_out_user()
+        };
+        let then = text("wamid.next", "201009999999", None);
+        let plan = plan(
+            &[&job(vec![number_change(), then])],
+            &HashSet::new(),
+            vec![stored, moved],
+            ids(),
+        )
+        .unwrap();
+        assert_eq!(decisions(&plan), [Decision::Ignored, Decision::OptedOut]);
+        assert_eq!(plan.merges, [Merge { from: 8, into: 7 }]);
+        assert!(plan.inbound.iter().all(|row| row.user_id == 7));
+        let record = &plan.changed_users[0];
+        assert_eq!(record.wa_id.as_deref(), Some("201009999999"));
+        assert_eq!(record.pseudonym, "u_stored");
     }
 
     #[test]

@@ -410,6 +410,28 @@ async fn a_changed_number_keeps_the_record_and_its_opt_out() {
 }
 
 #[tokio::test]
+async fn a_changed_number_and_its_first_message_in_one_post_find_one_record() {
+    let app = spawn_app().await;
+    let (old, new) = ("201001234570", "201009999970");
+    app.post_webhook(&text_message(old, "wamid.BEFORE", "hello"))
+        .await;
+    let mut both = number_change(old, "wamid.SYS", "wa_id", new);
+    let next = text_message(new, "wamid.AFTER", "hello");
+    let value = &mut both["entry"][0]["changes"][0]["value"];
+    let message = next["entry"][0]["changes"][0]["value"]["messages"][0].clone();
+    value["messages"].as_array_mut().unwrap().push(message);
+    let contact = next["entry"][0]["changes"][0]["value"]["contacts"][0].clone();
+    value["contacts"].as_array_mut().unwrap().push(contact);
+    assert_eq!(app.post_webhook(&both).await.status(), 200);
+    let after = app.log("wamid.AFTER").await;
+    assert_eq!(
+        after.decision, "coalesced",
+        "the notice already went to them"
+    );
+    assert_eq!(after.pseudonym, app.log("wamid.BEFORE").await.pseudonym);
+}
+
+#[tokio::test]
 async fn a_phone_only_record_and_a_bsuid_only_record_of_one_person_become_one() {
     let app = spawn_app().await;
     let (phone, bsuid) = ("201001234599", "EG.MERGEDUSER0000000001");
