@@ -168,22 +168,36 @@ macro_rules! shared_queries {
             now: Timestamp,
         ) -> Result<u64, StoreError> {
             let mut tx = pool.begin_with($begin).await?;
-            let mut records: Vec<i64> = sqlx::query_scalar("SELECT id FROM users WHERE wa_id = $1 OR bsuid = $1")
+            let found = sqlx::query("SELECT id, wa_id, bsuid FROM users WHERE wa_id = $1 OR bsuid = $1")
                 .bind(user_key)
                 .fetch_all(&mut *tx)
                 .await?;
+            // The person's other id too: a record `purge` left may carry the
+            // pseudonym of their BSUID when they are asked for by phone.
+            let mut keys = vec![user_key.to_owned()];
+            let mut records = vec![];
+            for row in &found {
+                records.push(row.try_get::<i64, _>("id")?);
+                for id in ["wa_id", "bsuid"] {
+                    keys.extend(row.try_get::<Option<String>, _>(id)?);
+                }
+            }
+            keys.sort_unstable();
+            keys.dedup();
             let numbers: Vec<String> = sqlx::query_scalar("SELECT DISTINCT phone_number_id FROM users")
                 .fetch_all(&mut *tx)
                 .await?;
             for number in &numbers {
-                let pseudonym = crate::signing::pseudonym(signing_key, number, user_key);
-                records.extend(
-                    sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE phone_number_id = $1 AND pseudonym = $2")
-                        .bind(number)
-                        .bind(pseudonym)
-                        .fetch_all(&mut *tx)
-                        .await?,
-                );
+                for key in &keys {
+                    let pseudonym = crate::signing::pseudonym(signing_key, number, key);
+                    records.extend(
+                        sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE phone_number_id = $1 AND pseudonym = $2")
+                            .bind(number)
+                            .bind(pseudonym)
+                            .fetch_all(&mut *tx)
+                            .await?,
+                    );
+                }
             }
             records.sort_unstable();
             records.dedup();

@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use jiff::{SignedDuration, Timestamp};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::process::Command;
 
 #[tokio::test]
@@ -92,6 +92,24 @@ async fn forget_erases_one_person_everywhere() {
     assert_eq!(app.sent_messages().await.len(), 2);
     assert!(forgotten().await.unwrap().is_none());
     assert_eq!(app.forget("EG.FAKEBSUID0000000002").await, 0);
+}
+
+#[tokio::test]
+async fn forget_by_phone_finds_what_purge_left_under_the_persons_bsuid() {
+    let app = spawn_app().await;
+    // First seen with phone and BSUID: the pseudonym is the BSUID's.
+    app.post_webhook(&fixture("text_en")).await;
+    app.store
+        .purge(Timestamp::now() + SignedDuration::from_secs(1))
+        .await
+        .unwrap();
+    let mut again = fixture("text_en");
+    again["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = json!("wamid.AGAIN");
+    app.post_webhook(&again).await;
+    assert!(app.forget("15551234567").await > 0);
+    for id in ["wamid.FAKE_IN_TEXT_EN_0001", "wamid.AGAIN"] {
+        assert!(app.store.log_entry(id).await.unwrap().is_none(), "{id}");
+    }
 }
 
 #[tokio::test]
