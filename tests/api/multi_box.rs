@@ -88,3 +88,67 @@ async fn two_boxes_on_one_database_decide_and_send_every_message_once() {
     let recipients: HashSet<_> = sent.iter().map(|m| m["to"].clone()).collect();
     assert_eq!(recipients.len(), MESSAGES);
 }
+
+#[tokio::test]
+async fn a_reader_following_the_cursor_misses_no_row_that_two_boxes_write() {
+    if std::env::var("SUNSET_TEST_DATABASE_URL").is_err() {
+        return;
+    }
+    let box1 = spawn_app().await;
+    let box2 = spawn_app_with(TestOptions {
+        reuse_dir: Some(box1.dir_for_restart()),
+        ..TestOptions::default()
+    })
+    .await;
+    let posting = futures_util::stream::iter(0..MESSAGES * 2).for_each_concurrent(16, |i| {
+        let target = if i % 2 == 0 { &box1 } else { &box2 };
+        let body = text_message(
+            &format!("1556{:07}", 1_000_000 + i),
+            &format!("wamid.TAIL{i:04}"),
+            "hello",
+        );
+        async move { assert!(target.post_webhook(&body).await.status().is_success()) }
+    });
+    // Follows the log as an analyst's script does, while the rows arrive.
+    let tailing = async {
+        let (mut after_id, mut seen) = (0, HashSet::new());
+        while seen.len() < MESSAGES * 2 {
+            let page = box1
+                .store
+                .log_page(&LogQuery {
+                    after_id,
+                    limit: 7,
+                    ..LogQuery::default()
+                })
+                .await
+                .unwrap()
+                .entries()
+                .unwrap();
+            match page.last() {
+                Some(last) => after_id = last.id,
+                None => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+            }
+            seen.extend(page.into_iter().map(|e| e.inbound_message_id));
+            let everything = box1
+                .store
+                .log_page(&LogQuery {
+                    limit: 1000,
+                    ..LogQuery::default()
+                })
+                .await
+                .unwrap()
+                .entries()
+                .unwrap();
+            let behind: Vec<_> = everything
+                .iter()
+                .filter(|e| e.id <= after_id && !seen.contains(&e.inbound_message_id))
+                .map(|e| e.id)
+                .collect();
+            assert!(
+                behind.is_empty(),
+                "rows the cursor stepped past: {behind:?}"
+            );
+        }
+    };
+    tokio::join!(posting, tailing);
+}

@@ -36,6 +36,7 @@ impl GroupWrite for PgGroup {
         let users = if group.jobs.is_empty() {
             vec![]
         } else {
+            take_log_turn(&mut tx).await?;
             lock_users(&mut tx, &group.jobs).await?
         };
         let stored = read(&mut tx, group).await?;
@@ -50,6 +51,22 @@ impl GroupWrite for PgGroup {
             ..GroupOutcome::default()
         })
     }
+}
+
+/// Any fixed number, the same on every box.
+const LOG_TURN: i64 = 0x6c6f_675f_7475_726e;
+
+/// Waits until no other group that writes log rows is between taking its
+/// ids and committing, on any box: log ids then become visible in the
+/// order they were taken, so a reader following `next_cursor` never steps
+/// past a row that commits later with a smaller id. Taken first, before
+/// any row lock, so no two groups ever wait for each other in a circle.
+async fn take_log_turn(tx: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(LOG_TURN)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// Creates a record for every sender no record matches yet, committed at
