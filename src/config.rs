@@ -206,6 +206,14 @@ impl Secrets {
         {
             return Err(ConfigError::MissingSecret(missing.to_ascii_uppercase()));
         }
+        if let (Some(admin), Some(analyst)) = (read("admin_token"), read("analyst_token"))
+            && admin.expose() == analyst.expose()
+        {
+            // The analyst would be the admin, clear ids and all.
+            return Err(ConfigError::Invalid(
+                "SUNSET_ANALYST_TOKEN equals SUNSET_ADMIN_TOKEN: give the analysts a token of their own".into(),
+            ));
+        }
         Ok(Self {
             app_secret: read("app_secret").unwrap_or_else(|| Secret::new(DEMO_APP_SECRET)),
             verify_token: read("verify_token"),

@@ -426,6 +426,15 @@ fn a_secret_in_the_settings_file_or_a_missing_one_stops_start_up() {
         stderr.contains("SUNSET_APP_SECRET") && stderr.lines().count() == 1,
         "{stderr}"
     );
+    let one_token = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .args(["migrate"])
+        .env("SUNSET_CONFIG", &file)
+        .env("SUNSET_ADMIN_TOKEN", "shared")
+        .env("SUNSET_ANALYST_TOKEN", "shared")
+        .output()
+        .unwrap();
+    assert_eq!(one_token.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&one_token.stderr).contains("a token of their own"));
     std::fs::write(&file, "[campaign]\ntimezone = \"Mars/Base\"\n").unwrap();
     let no_deadline = Command::new(env!("CARGO_BIN_EXE_sunset"))
         .args(["migrate"])
