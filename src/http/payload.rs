@@ -98,6 +98,10 @@ struct SystemPayload {
     new_wa_id: Option<String>,
     #[serde(default)]
     user_id: Option<String>,
+    /// The BSUID the person had: both system message types carry it
+    /// (August 2026), since a number change makes a new BSUID too.
+    #[serde(default)]
+    previous_user_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -221,7 +225,12 @@ fn to_message(
     let sent_at =
         parse_timestamp(&m.timestamp).ok_or_else(|| format!("message {}: bad timestamp", m.id))?;
     let wa_id = m.from.as_deref().and_then(WaId::parse);
-    let bsuid = m.from_user_id.as_deref().and_then(Bsuid::parse);
+    // A change of ids is filed under the BSUID the person had, whichever
+    // of their ids the message names as its sender.
+    let previous_bsuid = (m.system.as_ref())
+        .and_then(|s| s.previous_user_id.as_deref())
+        .and_then(Bsuid::parse);
+    let bsuid = previous_bsuid.or_else(|| m.from_user_id.as_deref().and_then(Bsuid::parse));
     // The contacts block pairs the phone with the BSUID when the message
     // carries only one of them.
     let contact = contacts.iter().find(|c| {

@@ -409,6 +409,54 @@ async fn a_changed_number_keeps_the_record_and_its_opt_out() {
     }
 }
 
+/// A BSUID-only message from `bsuid`, as a username user sends it.
+fn from_bsuid(bsuid: &str, id: &str, text: &str) -> serde_json::Value {
+    let mut webhook = text_message("15550000000", id, text);
+    let value = &mut webhook["entry"][0]["changes"][0]["value"];
+    value["contacts"][0] = json!({ "profile": { "name": "Test User" }, "user_id": bsuid });
+    let message = value["messages"][0].as_object_mut().unwrap();
+    message.remove("from");
+    message.insert("from_user_id".into(), json!(bsuid));
+    webhook
+}
+
+#[tokio::test]
+async fn a_changed_bsuid_keeps_the_opt_out_whichever_id_names_the_sender() {
+    let app = spawn_app().await;
+    // The sender as the old id, as the new one, or only inside `system`.
+    for (i, sender) in ["old", "new", "none"].into_iter().enumerate() {
+        let (old, new) = (format!("EG.OLDBSUID000{i}"), format!("EG.NEWBSUID000{i}"));
+        app.post_webhook(&from_bsuid(&old, &format!("wamid.BSTOP{i}"), "STOP"))
+            .await;
+        let mut change = from_bsuid(&old, &format!("wamid.BSYS{i}"), "");
+        let value = &mut change["entry"][0]["changes"][0]["value"];
+        value.as_object_mut().unwrap().remove("contacts");
+        let message = value["messages"][0].as_object_mut().unwrap();
+        message.remove("text");
+        message.insert("type".into(), json!("system"));
+        message.insert(
+            "system".into(),
+            json!({ "body": "User changed", "type": "user_changed_user_id",
+                    "previous_user_id": old, "user_id": new }),
+        );
+        match sender {
+            "new" => drop(message.insert("from_user_id".into(), json!(new))),
+            "none" => drop(message.remove("from_user_id")),
+            _ => {}
+        }
+        assert_eq!(app.post_webhook(&change).await.status(), 200, "{sender}");
+        assert_eq!(app.log(&format!("wamid.BSYS{i}")).await.decision, "ignored");
+        app.post_webhook(&from_bsuid(&new, &format!("wamid.BNEW{i}"), "hello"))
+            .await;
+        let after = app.log(&format!("wamid.BNEW{i}")).await;
+        assert_eq!(after.decision, "opted_out", "sender named as {sender}");
+        assert_eq!(
+            after.pseudonym,
+            app.log(&format!("wamid.BSTOP{i}")).await.pseudonym
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_changed_number_and_its_first_message_in_one_post_find_one_record() {
     let app = spawn_app().await;
