@@ -11,16 +11,18 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// Entries and changes stay raw until each is read on its own, so that a
+/// malformed one does not keep the others from being read.
 #[derive(Deserialize)]
 struct WebhookPayload {
     object: String,
-    entry: Vec<EntryPayload>,
+    entry: Vec<Value>,
 }
 
 #[derive(Deserialize)]
 struct EntryPayload {
     #[serde(default)]
-    changes: Vec<ChangePayload>,
+    changes: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -148,7 +150,21 @@ pub fn read_batch(body: Value) -> WebhookBatch {
         ));
         return batch;
     }
-    for change in payload.entry.into_iter().flat_map(|e| e.changes) {
+    let mut changes = vec![];
+    for entry in payload.entry {
+        match serde_json::from_value::<EntryPayload>(entry) {
+            Ok(entry) => changes.extend(entry.changes),
+            Err(e) => batch.problems.push(unreadable("entry", &e)),
+        }
+    }
+    for change in changes {
+        let change = match serde_json::from_value::<ChangePayload>(change) {
+            Ok(change) => change,
+            Err(e) => {
+                batch.problems.push(unreadable("change", &e));
+                continue;
+            }
+        };
         if change.field != "messages" {
             batch
                 .problems
@@ -372,5 +388,25 @@ mod tests {
             json!([]),
         ));
         assert_eq!(batch.problems, ["message: missing field `id`"]);
+    }
+
+    #[test]
+    fn a_malformed_entry_or_change_leaves_the_others_read() {
+        let mut body = value_with(
+            json!([{"from": "15557123456", "id": "wamid.A", "timestamp": "1700000000",
+                    "type": "text", "text": {"body": "hi"}}]),
+            json!([]),
+        );
+        let entries = body["entry"].as_array_mut().unwrap();
+        let good_change = entries[0]["changes"][0].clone();
+        entries[0]["changes"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("garbage"));
+        entries.push(json!({"id": "2", "changes": "garbage"}));
+        entries.push(json!({"id": "3", "changes": [good_change]}));
+        let batch = read_batch(body);
+        assert_eq!(batch.messages.len(), 2, "{:?}", batch.problems);
+        assert_eq!(batch.problems.len(), 2, "{:?}", batch.problems);
     }
 }
