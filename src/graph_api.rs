@@ -215,10 +215,12 @@ impl GraphClient {
 fn api_error(status: StatusCode, bytes: &[u8]) -> GraphError {
     match serde_json::from_slice::<ErrorEnvelope>(bytes) {
         Ok(envelope) => {
-            let title = envelope
-                .error
-                .error_user_title
-                .unwrap_or_else(|| strip_code(&envelope.error.message));
+            let title = without_ids(
+                &envelope
+                    .error
+                    .error_user_title
+                    .unwrap_or_else(|| strip_code(&envelope.error.message)),
+            );
             GraphError::Api {
                 http_status: status.as_u16(),
                 code: envelope.error.code,
@@ -240,6 +242,29 @@ fn strip_code(message: &str) -> String {
         Some((_, title)) => title.to_owned(),
         None => message.to_owned(),
     }
+}
+
+/// The title with every word of seven digits or more (a phone number, a
+/// BSUID: "recipient 15553200001") left out: it goes to the log and to
+/// analysts. Meta's error codes have six digits at most.
+fn without_ids(title: &str) -> String {
+    let is_id_char = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '+';
+    let mut out = String::with_capacity(title.len());
+    let mut rest = title;
+    while let Some(start) = rest.find(is_id_char) {
+        out.push_str(&rest[..start]);
+        let word = &rest[start..];
+        let end = word.find(|c: char| !is_id_char(c)).unwrap_or(word.len());
+        let (word, after) = word.split_at(end);
+        if word.chars().filter(char::is_ascii_digit).count() >= 7 {
+            out.push('…');
+        } else {
+            out.push_str(word);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn transport_problem(error: &reqwest::Error) -> String {
@@ -283,6 +308,18 @@ mod tests {
         assert_eq!(
             GraphError::Garbled { http_status: 200 }.action(),
             ErrorAction::Retry
+        );
+    }
+
+    #[test]
+    fn titles_leave_out_phone_numbers_and_bsuids() {
+        let error = api_error(
+            StatusCode::BAD_REQUEST,
+            br#"{"error":{"code":100,"message":"(#100) Invalid parameter: recipient +15553200001 (US.13491208655302741918), error 131047."}}"#,
+        );
+        assert_eq!(
+            error.title(),
+            "Invalid parameter: recipient … (…), error 131047."
         );
     }
 
