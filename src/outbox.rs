@@ -457,12 +457,17 @@ impl Outbox {
                     .pause_number(&PausedNumber {
                         phone_number_id: notice.phone_number_id.clone(),
                         error_code: info.code,
-                        reason: info.title,
+                        reason: info.title.clone(),
                         paused_at: now,
                         next_probe_at: now + PROBE_INTERVAL,
                     })
                     .await?;
-                AttemptOutcome::Requeue
+                // The call was made: it counts, and the log shows why the
+                // notice waits. It goes as soon as the number is resumed.
+                AttemptOutcome::Retry {
+                    at: now,
+                    error: Some(info),
+                }
             }
         })
     }

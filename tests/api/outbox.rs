@@ -267,12 +267,15 @@ async fn an_invalid_token_pauses_sending_but_webhooks_are_still_taken() {
             .as_deref(),
         Some("queued")
     );
+    let tried = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
     assert_eq!(
-        app.log("wamid.FAKE_IN_TEXT_EN_0001")
-            .await
-            .status
-            .as_deref(),
-        Some("queued")
+        (tried.status.as_deref(), tried.attempts, tried.error_code),
+        (Some("queued"), Some(1), Some(190)),
+        "the call that paused the number was an attempt"
+    );
+    assert_eq!(
+        app.log("wamid.FAKE_IN_TEXT_AR_0001").await.attempts,
+        Some(0)
     );
 }
 
