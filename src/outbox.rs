@@ -20,6 +20,10 @@ use tokio::task::JoinSet;
 /// A claim lasts far longer than one HTTP call (15 s at most), so only a
 /// box that died mid-send lets a notice go back to the queue.
 pub const LEASE: SignedDuration = SignedDuration::from_mins(2);
+/// A held notice whose turn comes later than this after its claim is not
+/// sent but given back: the lease must outlast its call (15 s at most) and
+/// the record of its outcome, or another claim could send it again.
+const LEASE_MARGIN: SignedDuration = SignedDuration::from_secs(30);
 /// A paused number is probed this often.
 pub const PROBE_INTERVAL: SignedDuration = SignedDuration::from_mins(5);
 /// After a 131048 the number sends at half speed this long.
@@ -139,7 +143,7 @@ impl Outbox {
             let free = places.available_permits();
             if free >= CLAIM_AT.min(MAX_HELD) || attempts.is_empty() {
                 let now = Timestamp::now();
-                let limit = u32::try_from(free).unwrap_or(BATCH);
+                let limit = u32::try_from(free.min(self.claim_cap())).unwrap_or(BATCH);
                 match self.claim(now, limit).await {
                     Ok(due) if !due.is_empty() => {
                         for (notice, slot) in due {
@@ -167,6 +171,13 @@ impl Outbox {
             }
         }
         while attempts.join_next().await.is_some() {}
+    }
+
+    /// The most notices one claim takes: what a number's budget sends in
+    /// half a lease, so that at a low `messages_per_second` a backlog is
+    /// not held past its lease while it waits for its slots.
+    fn claim_cap(&self) -> usize {
+        claim_cap(self.per_window)
     }
 
     /// Probes paused numbers, leases due notices and gives every live send
@@ -312,6 +323,14 @@ impl Outbox {
         // Held until the outcome is recorded. Never closed, so never Err.
         let _call = self.calls.acquire().await.ok();
         self.keep_to_window(&notice.phone_number_id).await;
+        if Timestamp::now() > now + LEASE - LEASE_MARGIN {
+            // Boxes sharing the number's budget pushed this slot too far.
+            tracing::warn!(
+                notice_id = notice.id,
+                "the lease would run out before the call ends: back to the queue, unsent"
+            );
+            return self.finish(&notice, AttemptOutcome::Requeue, now).await;
+        }
         let started = std::time::Instant::now();
         let result = client
             .send_text(
@@ -338,7 +357,9 @@ impl Outbox {
                 outcome
             }
         };
-        self.finish(&notice, outcome, now).await
+        // Recorded at the answer: `sent_at` is when the Graph API took it.
+        self.finish(&notice, outcome, Timestamp::now().max(now))
+            .await
     }
 
     async fn finish(
@@ -519,10 +540,34 @@ fn log_failure(notice: &DueNotice, error: &GraphError, outcome: &AttemptOutcome)
     }
 }
 
+/// See [`Outbox::claim_cap`].
+fn claim_cap(messages_per_second: usize) -> usize {
+    let half_lease = usize::try_from(LEASE.as_secs() / 2).unwrap_or(1);
+    messages_per_second.saturating_mul(half_lease).max(1)
+}
+
 fn backoff(attempts: i64) -> SignedDuration {
     let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
     let ceiling = SignedDuration::from_secs(2_i64.saturating_mul(2_i64.saturating_pow(exponent)))
         .min(MAX_BACKOFF);
     let jitter = rand::random_range(0.5..=1.0);
     SignedDuration::from_secs_f64(ceiling.as_secs_f64() * jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_is_sent_within_half_its_lease_at_the_numbers_rate() {
+        for per_second in [1, 2, 80, 1_000] {
+            let cap = claim_cap(per_second);
+            let last_slot = SignedDuration::from_secs(i64::try_from(cap / per_second).unwrap());
+            assert!(last_slot <= LEASE / 2, "{per_second}/s: {cap}");
+            assert!(
+                cap >= MAX_HELD.min(per_second * 60),
+                "{per_second}/s: {cap}"
+            );
+        }
+    }
 }

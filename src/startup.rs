@@ -111,8 +111,36 @@ async fn starting_catalog(
     Ok(live)
 }
 
+/// SQLite is one box: a lock on `<database>.serve-lock` keeps a second
+/// `serve` off the file, which would take back the notices this one is
+/// sending and send them again. The lock goes with the process.
+fn hold_sqlite_file(database_url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    if !database_url.starts_with("sqlite:") {
+        return Ok(None);
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)?;
+    if options.get_filename() == std::path::Path::new(":memory:") {
+        return Ok(None);
+    }
+    let mut path = options.get_filename().as_os_str().to_owned();
+    path.push(".serve-lock");
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another `sunset serve` is running on {database_url}: SQLite is for one box (PostgreSQL for many)"
+        ),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
 /// A built service, bound to its port, not yet running.
 pub struct Application {
+    /// The lock on the SQLite file, held while the service runs.
+    _serving: Option<std::fs::File>,
     port: u16,
     server: Server,
     outbox: Arc<Outbox>,
@@ -123,6 +151,11 @@ pub struct Application {
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(&config.settings.server.database_url).await?;
+        // Bound first: a second start on a port in use stops here, before
+        // it takes back notices a running process is sending.
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("server.bind: cannot listen on {}", config.bind))?;
+        let serving = hold_sqlite_file(&config.settings.server.database_url)?;
         let released = store.release_stale_leases().await?;
         if released > 0 {
             tracing::warn!(
@@ -187,8 +220,6 @@ impl Application {
             live: config.secrets.is_live(),
             metrics,
         });
-        let listener = TcpListener::bind(config.bind)
-            .with_context(|| format!("server.bind: cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             App::new()
@@ -200,6 +231,7 @@ impl Application {
         .listen(listener)?
         .run();
         Ok(Self {
+            _serving: serving,
             port,
             server,
             outbox,

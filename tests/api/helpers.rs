@@ -57,6 +57,8 @@ pub struct TestOptions {
     pub test_recipients: Vec<String>,
     /// `campaign.timezone`.
     pub timezone: &'static str,
+    /// `whatsapp.messages_per_second`.
+    pub messages_per_second: u32,
 }
 
 impl Default for TestOptions {
@@ -72,6 +74,7 @@ impl Default for TestOptions {
             own_locales: false,
             test_recipients: vec![],
             timezone: "UTC",
+            messages_per_second: 1000,
         }
     }
 }
@@ -104,7 +107,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     settings.server.database_url = database_url(&dir).await;
     settings.whatsapp.graph_api_base = graph.uri();
     settings.whatsapp.phone_number_ids = options.phone_number_ids;
-    settings.whatsapp.messages_per_second = 1000;
+    settings.whatsapp.messages_per_second = options.messages_per_second;
     settings.whatsapp.test_recipients = options.test_recipients;
     settings.whatsapp.pair_spacing = options.pair_spacing.into();
     settings.campaign.deadline = Some(deadline_with_days_left(options.days_left).to_string());
@@ -245,8 +248,10 @@ impl TestApp {
         while self.outbox.step(now).await.unwrap() > 0 {}
     }
 
+    /// Sends every due notice, each round at the time it runs, as the
+    /// running sender does.
     pub async fn drain_outbox(&self) {
-        self.drain_outbox_at(Timestamp::now()).await;
+        while self.outbox.step(Timestamp::now()).await.unwrap() > 0 {}
     }
 
     /// The JSON bodies the fake Graph API received on /messages.

@@ -620,3 +620,53 @@ fn logs_of_a_full_run_hold_no_phone_number_bsuid_or_secret_and_sigterm_stops_it(
         );
     }
 }
+
+#[tokio::test]
+async fn a_second_serve_on_one_sqlite_file_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("one.db").display());
+    let free_port = || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let no_settings_file = tempfile::tempdir().unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .arg("serve")
+        .current_dir(no_settings_file.path())
+        .env_remove("SUNSET_CONFIG")
+        .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
+        .env("SUNSET_LOCALES__DIR", shipped_locales())
+        .env("SUNSET_SERVER__DATABASE_URL", &database)
+        .env("SUNSET_SERVER__BIND", &bind)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = format!("http://{bind}/readyz");
+    let mut up = false;
+    for _ in 0..200 {
+        if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let second_bind = format!("127.0.0.1:{}", free_port());
+    let second = sunset_with(
+        &["serve"],
+        &[
+            ("SUNSET_SERVER__DATABASE_URL", database.as_str()),
+            ("SUNSET_SERVER__BIND", second_bind.as_str()),
+        ],
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(up, "the first box never answered /readyz");
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("another `sunset serve` is running"),
+        "{stderr}"
+    );
+}

@@ -424,3 +424,27 @@ async fn notices_to_one_user_keep_to_the_pair_spacing() {
         .await;
     assert_eq!(app.sent_messages().await.len(), 4);
 }
+
+#[tokio::test]
+async fn sent_at_is_when_the_graph_api_took_the_notice_not_when_it_was_claimed() {
+    let app = spawn_app_with(TestOptions {
+        messages_per_second: 1,
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    for i in 0..3 {
+        let from = format!("1555123450{i}");
+        app.post_webhook(&text_message(&from, &format!("wamid.PACED{i}"), "hello"))
+            .await;
+    }
+    app.drain_outbox().await;
+    let mut sent_at = vec![];
+    for i in 0..3 {
+        sent_at.push(app.log(&format!("wamid.PACED{i}")).await.sent_at.unwrap());
+    }
+    sent_at.sort();
+    // One a second: the three went out over two seconds, not at one instant.
+    let spread = sent_at[2].duration_since(sent_at[0]);
+    assert!(spread >= SignedDuration::from_millis(1_900), "{spread:?}");
+}
