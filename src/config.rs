@@ -285,7 +285,7 @@ impl Config {
     }
 
     /// Checks every setting and builds the running configuration.
-    pub fn from_settings(settings: Settings, secrets: Secrets) -> Result<Self, ConfigError> {
+    pub fn from_settings(mut settings: Settings, secrets: Secrets) -> Result<Self, ConfigError> {
         let setting = |key: &'static str, problem: String| ConfigError::Setting { key, problem };
         let bind = settings.server.bind.parse().map_err(|_| {
             setting(
@@ -367,6 +367,15 @@ impl Config {
                     settings.whatsapp.api_version
                 ),
             ));
+        }
+        // Matched against stored ids: "+1 555 860 0001" is 15558600001.
+        for recipient in &mut settings.whatsapp.test_recipients {
+            *recipient = crate::domain::ids::user_key(recipient).ok_or_else(|| {
+                setting(
+                    "whatsapp.test_recipients",
+                    format!("`{recipient}` is neither a phone number nor a BSUID"),
+                )
+            })?;
         }
         Ok(Self {
             bind,

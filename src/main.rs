@@ -139,17 +139,7 @@ fn existing_file(path: &str) -> Result<PathBuf, String> {
 
 /// A phone number or a BSUID, as `simulate --from` and `forget --user` take them.
 fn parse_sender(raw: &str) -> Result<String, String> {
-    use sunset::domain::ids::{Bsuid, WaId};
-    // A number as people write it: +44 20 7946-0958, (20) 100 123 4567.
-    let written = |c: char| c.is_ascii_digit() || " +-().".contains(c);
-    let digits: String = if raw.trim().chars().all(written) {
-        raw.chars().filter(char::is_ascii_digit).collect()
-    } else {
-        raw.to_owned()
-    };
-    WaId::parse(&digits)
-        .map(|id| id.as_str().to_owned())
-        .or_else(|| Bsuid::parse(raw).map(|id| id.as_str().to_owned()))
+    sunset::domain::ids::user_key(raw)
         .ok_or_else(|| "expected a phone number in digits (201001234567) or a BSUID (EG.…)".into())
 }
 

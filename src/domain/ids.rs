@@ -91,6 +91,20 @@ pub struct UserRef {
     pub bsuid: Option<Bsuid>,
 }
 
+/// A phone number as people write it (201001234567, +20 100 123-4567) or
+/// a BSUID, as the id it is stored by; `None` when it is neither.
+pub fn user_key(raw: &str) -> Option<String> {
+    let written = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    let digits: String = if raw.trim().chars().all(written) {
+        raw.chars().filter(char::is_ascii_digit).collect()
+    } else {
+        raw.to_owned()
+    };
+    WaId::parse(&digits)
+        .map(|id| id.as_str().to_owned())
+        .or_else(|| Bsuid::parse(raw.trim()).map(|id| id.as_str().to_owned()))
+}
+
 impl UserRef {
     pub fn new(wa_id: Option<WaId>, bsuid: Option<Bsuid>) -> Option<Self> {
         (wa_id.is_some() || bsuid.is_some()).then_some(Self { wa_id, bsuid })

@@ -426,6 +426,21 @@ fn a_secret_in_the_settings_file_or_a_missing_one_stops_start_up() {
         stderr.contains("SUNSET_APP_SECRET") && stderr.lines().count() == 1,
         "{stderr}"
     );
+    let unmatchable = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .args(["migrate"])
+        .env("SUNSET_CONFIG", &file)
+        .env(
+            "SUNSET_WHATSAPP__TEST_RECIPIENTS",
+            r#"["15558600001", "abc"]"#,
+        )
+        .output()
+        .unwrap();
+    assert_eq!(unmatchable.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unmatchable.stderr);
+    assert!(
+        stderr.contains("whatsapp.test_recipients: `abc`"),
+        "{stderr}"
+    );
     let one_token = Command::new(env!("CARGO_BIN_EXE_sunset"))
         .args(["migrate"])
         .env("SUNSET_CONFIG", &file)
@@ -447,7 +462,8 @@ fn a_secret_in_the_settings_file_or_a_missing_one_stops_start_up() {
 #[tokio::test]
 async fn with_test_recipients_only_they_get_live_sends() {
     let app = spawn_app_with(TestOptions {
-        test_recipients: vec!["201001234567".into()],
+        // As people write a number; the setting keeps its digits.
+        test_recipients: vec!["+20 100 123 4567".into()],
         ..TestOptions::default()
     })
     .await;
