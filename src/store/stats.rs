@@ -1,6 +1,6 @@
 //! The counts behind `/api/stats`, read from the rollups by the quarter
-//! hour that the database keeps at write time (see the `rollups`,
-//! `quarter_hours` and `rollup_by_group` migrations). Whole quarter hours come from `log_rollup`;
+//! hour that the database's triggers keep (see the `rollups` and
+//! `quarter_hours` migrations). Whole quarter hours come from `log_rollup`;
 //! the partial ones at the edges of a range are counted from the rows
 //! themselves, so every count is what the rows say. Every time zone's
 //! midnight falls on a quarter hour, so each quarter hour belongs to one

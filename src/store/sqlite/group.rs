@@ -9,7 +9,7 @@
 //! several statements in one query text: SQLite's driver runs them one
 //! after another in its worker, binding each `$N` to the same arguments.
 
-use super::{WriteTurn, log, outbox, rollup};
+use super::{WriteTurn, log, outbox};
 use crate::store::batch::{self, Plan, USER_COLUMNS};
 use crate::store::progress::{self, NoticeProgress, PROGRESS_COLUMNS};
 use crate::store::stored::Stored;
@@ -139,15 +139,8 @@ async fn read(tx: &mut SqliteConnection, group: &Group<'_>) -> Result<Stored, St
 
 /// Every row a group writes, in one call; an empty array writes nothing.
 /// The text sent is written once, when the attempt that rendered it ends.
-static WRITE: LazyLock<String> = LazyLock::new(|| {
-    rollup::kept(
-        ROWS,
-        "SELECT inbound_id FROM notices WHERE id IN (SELECT value->>0 FROM json_each($5))",
-        Some("SELECT value->>0 FROM json_each($3)"),
-    )
-});
-static WRITE_AND_COMMIT: LazyLock<String> = LazyLock::new(|| format!("{}; COMMIT", *WRITE));
-const ROWS: &str = "
+static WRITE_AND_COMMIT: LazyLock<String> = LazyLock::new(|| format!("{WRITE}; COMMIT"));
+const WRITE: &str = "
     INSERT INTO users (id, phone_number_id, bsuid, wa_id, pseudonym, country, profile_name, chosen_locale,
                        opted_out, last_message_at, last_notice_at, last_notice_phase, last_notice_locale,
                        flood_window_start, flood_count, created_at)
@@ -225,7 +218,7 @@ async fn write(
     let statements = if commit {
         WRITE_AND_COMMIT.as_str()
     } else {
-        WRITE.as_str()
+        WRITE
     };
     sqlx::query(sqlx::AssertSqlSafe(statements))
         .bind(rows::users(&plan.new_users))

@@ -3,7 +3,6 @@
 mod group;
 mod log;
 mod outbox;
-mod rollup;
 
 use super::writer::Writer;
 use super::{
@@ -208,7 +207,7 @@ impl Store for SqliteStore {
         log::stats(&self.pool, since, until).await
     }
 
-    /// One writer at a time: the rollup is current after every commit.
+    /// One writer at a time: the triggers update the rollup itself.
     async fn fold_rollups(&self) -> Result<u64, StoreError> {
         Ok(0)
     }

@@ -1,20 +1,8 @@
 //! The outbox side of the SQLite store: claims and attempts.
 
-use super::rollup;
 use crate::store::{DueNotice, StoreError, millis, rows};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::SqliteConnection;
-use std::sync::LazyLock;
-
-/// Leases the claimed notices, `sending` from now on.
-static CLAIM: LazyLock<String> = LazyLock::new(|| {
-    rollup::kept(
-        "UPDATE notices SET status = 'sending', lease_until = $1, attempts = attempts + 1
-         WHERE id IN (SELECT value FROM json_each($2))",
-        "SELECT inbound_id FROM notices WHERE id IN (SELECT value FROM json_each($2))",
-        None,
-    )
-});
 
 pub(super) async fn claim(
     tx: &mut SqliteConnection,
@@ -57,10 +45,13 @@ pub(super) async fn claim(
     }
     // One statement for the whole batch, inside the write lock.
     let ids: Vec<i64> = claimed.iter().map(|notice| notice.id).collect();
-    sqlx::query(sqlx::AssertSqlSafe(CLAIM.as_str()))
-        .bind(millis(now + lease))
-        .bind(rows::json(&ids))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE notices SET status = 'sending', lease_until = $1, attempts = attempts + 1
+         WHERE id IN (SELECT value FROM json_each($2))",
+    )
+    .bind(millis(now + lease))
+    .bind(rows::json(&ids))
+    .execute(&mut *tx)
+    .await?;
     Ok(claimed)
 }
