@@ -4,10 +4,20 @@
 use crate::helpers::*;
 use futures_util::StreamExt;
 use std::collections::HashSet;
-use sunset::store::LogQuery;
+use sunset::store::{LogEntry, LogQuery};
 use wiremock::MockServer;
 
 const MESSAGES: usize = 200;
+
+/// Up to `limit` log rows after the cursor `after_id`.
+async fn log_after(app: &TestApp, after_id: i64, limit: u32) -> Vec<LogEntry> {
+    let query = LogQuery {
+        after_id,
+        limit,
+        ..LogQuery::default()
+    };
+    app.store.log_page(&query).await.unwrap().entries().unwrap()
+}
 
 #[tokio::test]
 async fn two_boxes_on_one_database_decide_and_send_every_message_once() {
@@ -54,16 +64,7 @@ async fn two_boxes_on_one_database_decide_and_send_every_message_once() {
 
     tokio::join!(box1.drain_outbox(), box2.drain_outbox());
 
-    let log = box1
-        .store
-        .log_page(&LogQuery {
-            limit: 1000,
-            ..LogQuery::default()
-        })
-        .await
-        .unwrap()
-        .entries()
-        .unwrap();
+    let log = log_after(&box1, 0, 1000).await;
     assert_eq!(log.len(), MESSAGES, "one log row per distinct message");
     let ids: HashSet<_> = log.iter().map(|e| e.inbound_message_id.clone()).collect();
     assert_eq!(ids.len(), MESSAGES);
@@ -113,32 +114,13 @@ async fn a_reader_following_the_cursor_misses_no_row_that_two_boxes_write() {
     let tailing = async {
         let (mut after_id, mut seen) = (0, HashSet::new());
         while seen.len() < MESSAGES * 2 {
-            let page = box1
-                .store
-                .log_page(&LogQuery {
-                    after_id,
-                    limit: 7,
-                    ..LogQuery::default()
-                })
-                .await
-                .unwrap()
-                .entries()
-                .unwrap();
+            let page = log_after(&box1, after_id, 7).await;
             match page.last() {
                 Some(last) => after_id = last.id,
                 None => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
             }
             seen.extend(page.into_iter().map(|e| e.inbound_message_id));
-            let everything = box1
-                .store
-                .log_page(&LogQuery {
-                    limit: 1000,
-                    ..LogQuery::default()
-                })
-                .await
-                .unwrap()
-                .entries()
-                .unwrap();
+            let everything = log_after(&box1, 0, 1000).await;
             let behind: Vec<_> = everything
                 .iter()
                 .filter(|e| e.id <= after_id && !seen.contains(&e.inbound_message_id))

@@ -94,15 +94,18 @@ async fn forget_erases_one_person_everywhere() {
     assert_eq!(app.forget("EG.FAKEBSUID0000000002").await, 0);
 }
 
+/// Purges as if every row were past the limit.
+async fn purge_everything(app: &TestApp) {
+    let after_everything = Timestamp::now() + SignedDuration::from_secs(1);
+    app.store.purge(after_everything).await.unwrap();
+}
+
 #[tokio::test]
 async fn forget_by_phone_finds_what_purge_left_under_the_persons_bsuid() {
     let app = spawn_app().await;
     // First seen with phone and BSUID: the pseudonym is the BSUID's.
     app.post_webhook(&fixture("text_en")).await;
-    app.store
-        .purge(Timestamp::now() + SignedDuration::from_secs(1))
-        .await
-        .unwrap();
+    purge_everything(&app).await;
     let mut again = fixture("text_en");
     again["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = json!("wamid.AGAIN");
     app.post_webhook(&again).await;
@@ -116,10 +119,7 @@ async fn forget_by_phone_finds_what_purge_left_under_the_persons_bsuid() {
 async fn forget_finds_a_person_purge_left_with_a_pseudonym_only() {
     let app = spawn_app().await;
     app.post_webhook(&fixture("text_en")).await;
-    app.store
-        .purge(Timestamp::now() + SignedDuration::from_secs(1))
-        .await
-        .unwrap();
+    purge_everything(&app).await;
     assert!(app.forget("US.FAKEBSUID0000000001").await > 0);
     assert!(
         app.store
