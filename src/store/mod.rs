@@ -235,8 +235,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<DueNotice>, StoreError>;
 
     /// At start-up: frees the leases this box cannot still hold. On SQLite
-    /// (one box per file) every lease belonged to the process that died;
-    /// on PostgreSQL other boxes may be alive, so leases expire on their own.
+    /// (one box per file) every lease, and every send slot reserved ahead,
+    /// belonged to the process that died; on PostgreSQL other boxes may be
+    /// alive, so leases expire and slots pass on their own.
     async fn release_stale_leases(&self) -> Result<u64, StoreError>;
 
     /// Records how a claimed notice's attempt ended.

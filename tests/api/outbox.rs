@@ -448,3 +448,25 @@ async fn sent_at_is_when_the_graph_api_took_the_notice_not_when_it_was_claimed()
     let spread = sent_at[2].duration_since(sent_at[0]);
     assert!(spread >= SignedDuration::from_millis(1_900), "{spread:?}");
 }
+
+#[tokio::test]
+async fn a_restarted_sqlite_box_does_not_wait_out_the_slots_of_the_one_that_died() {
+    if std::env::var("SUNSET_TEST_DATABASE_URL").is_ok() {
+        return; // On PostgreSQL other boxes may still hold those slots.
+    }
+    let app = spawn_app().await;
+    let (number, second) = ("100000000000001", SignedDuration::from_secs(1));
+    // The box that died had claimed a backlog of 300 at one a second.
+    app.store
+        .reserve_sends(number, 300, second, Timestamp::now())
+        .await
+        .unwrap();
+    app.store.release_stale_leases().await.unwrap();
+    let next = app
+        .store
+        .reserve_sends(number, 1, second, Timestamp::now())
+        .await
+        .unwrap();
+    let wait = next.duration_since(Timestamp::now());
+    assert!(wait <= SignedDuration::from_millis(1_100), "{wait:?}");
+}

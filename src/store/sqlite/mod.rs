@@ -150,6 +150,13 @@ impl Store for SqliteStore {
         let done = sqlx::query("UPDATE notices SET lease_until = NULL WHERE status = 'sending'")
             .execute(&self.pool)
             .await?;
+        // The send slots it had reserved went with it: sending starts again
+        // a second from now, not after them (a second keeps the last one
+        // it sent and the next one in different one-second windows).
+        sqlx::query("UPDATE send_budget SET next_slot_us = MIN(next_slot_us, $1)")
+            .bind((Timestamp::now() + SignedDuration::from_secs(1)).as_microsecond())
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 
