@@ -143,7 +143,7 @@ impl Outbox {
             let free = places.available_permits();
             if free >= CLAIM_AT.min(MAX_HELD) || attempts.is_empty() {
                 let now = Timestamp::now();
-                let limit = u32::try_from(free.min(self.claim_cap())).unwrap_or(BATCH);
+                let limit = u32::try_from(free.min(claim_cap(self.per_window))).unwrap_or(BATCH);
                 match self.claim(now, limit).await {
                     Ok(due) if !due.is_empty() => {
                         for (notice, slot) in due {
@@ -171,13 +171,6 @@ impl Outbox {
             }
         }
         while attempts.join_next().await.is_some() {}
-    }
-
-    /// The most notices one claim takes: what a number's budget sends in
-    /// half a lease, so that at a low `messages_per_second` a backlog is
-    /// not held past its lease while it waits for its slots.
-    fn claim_cap(&self) -> usize {
-        claim_cap(self.per_window)
     }
 
     /// Probes paused numbers, leases due notices and gives every live send
@@ -540,7 +533,9 @@ fn log_failure(notice: &DueNotice, error: &GraphError, outcome: &AttemptOutcome)
     }
 }
 
-/// See [`Outbox::claim_cap`].
+/// The most notices one claim takes: what a number's budget sends in half
+/// a lease, so that at a low `messages_per_second` a backlog is not held
+/// past its lease while it waits for its slots.
 fn claim_cap(messages_per_second: usize) -> usize {
     let half_lease = usize::try_from(LEASE.as_secs() / 2).unwrap_or(1);
     messages_per_second.saturating_mul(half_lease).max(1)

@@ -111,25 +111,19 @@ async fn starting_catalog(
     Ok(live)
 }
 
-/// SQLite is one box: a lock on `<database>.serve-lock` keeps a second
-/// `serve` off the file, which would take back the notices this one is
-/// sending and send them again. The lock goes with the process.
-fn hold_sqlite_file(database_url: &str) -> anyhow::Result<Option<std::fs::File>> {
-    if !database_url.starts_with("sqlite:") {
-        return Ok(None);
-    }
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)?;
-    if options.get_filename() == std::path::Path::new(":memory:") {
-        return Ok(None);
-    }
-    let mut path = options.get_filename().as_os_str().to_owned();
+/// Locks `<file>.serve-lock` for as long as the returned handle lives:
+/// a second `serve` on the file would take back the notices this one is
+/// sending and send them again.
+fn hold_single_box_file(file: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let mut path = file.as_os_str().to_owned();
     path.push(".serve-lock");
-    let file = std::fs::File::create(&path)
+    let lock = std::fs::File::create(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
         Err(std::fs::TryLockError::WouldBlock) => bail!(
-            "another `sunset serve` is running on {database_url}: SQLite is for one box (PostgreSQL for many)"
+            "another `sunset serve` is running on {}: SQLite is for one box (PostgreSQL for many)",
+            file.display()
         ),
         Err(std::fs::TryLockError::Error(error)) => {
             Err(error).with_context(|| format!("cannot lock {}", path.display()))
@@ -155,7 +149,10 @@ impl Application {
         // it takes back notices a running process is sending.
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("server.bind: cannot listen on {}", config.bind))?;
-        let serving = hold_sqlite_file(&config.settings.server.database_url)?;
+        let serving = store
+            .single_box_file()
+            .map(hold_single_box_file)
+            .transpose()?;
         let released = store.release_stale_leases().await?;
         if released > 0 {
             tracing::warn!(

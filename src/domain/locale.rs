@@ -107,11 +107,7 @@ impl LocaleChooser {
         self.available
             .iter()
             .find(|have| have.eq_ignore_ascii_case(tag))
-            .or_else(|| {
-                self.available
-                    .iter()
-                    .find(|have| language(have) == language(tag))
-            })
+            .or_else(|| self.available.iter().find(|have| same_language(have, tag)))
             .cloned()
     }
 }
@@ -133,12 +129,14 @@ fn language_of_text_with(
     language_of_script(text, country).or_else(|| language_of_latin_text(latin, text))
 }
 
-/// The language part of a locale tag, lower case: `pt-BR` → `pt`.
-fn language(tag: &str) -> String {
-    tag.split(['-', '_'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
+/// The language part of a locale tag: `pt-BR` → `pt`.
+fn language(tag: &str) -> &str {
+    tag.split(['-', '_']).next().unwrap_or("")
+}
+
+/// Whether two tags name the same language, whatever their case and region.
+fn same_language(a: &str, b: &str) -> bool {
+    language(a).eq_ignore_ascii_case(language(b))
 }
 
 /// The Latin-script languages the detector knows, with their tags.
@@ -191,7 +189,7 @@ fn latin_detector(available: &[String]) -> whatlang::Detector {
     let wanted = LATIN_LANGUAGES
         .iter()
         .filter(|(_, tag)| {
-            SHIPPED_LATIN.contains(tag) || available.iter().any(|have| language(have) == *tag)
+            SHIPPED_LATIN.contains(tag) || available.iter().any(|have| same_language(have, tag))
         })
         .map(|(lang, _)| *lang)
         .collect();

@@ -234,6 +234,13 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError>;
 
+    /// The file only one `serve` may work on at a time (SQLite's), which
+    /// start-up locks before [`Store::release_stale_leases`]; `None` where
+    /// many boxes share the database.
+    fn single_box_file(&self) -> Option<&std::path::Path> {
+        None
+    }
+
     /// At start-up: frees the leases this box cannot still hold. On SQLite
     /// (one box per file) every lease, and every send slot reserved ahead,
     /// belonged to the process that died; on PostgreSQL other boxes may be
@@ -325,12 +332,10 @@ pub(crate) fn millis(t: Timestamp) -> i64 {
 /// millisecond at or after it, so that a row counts exactly when its
 /// instant is in [since, until), whatever the bounds' precision.
 pub(crate) fn bound_millis(t: Timestamp) -> i64 {
-    let ms = t.as_millisecond();
-    if t.subsec_nanosecond() % 1_000_000 > 0 {
-        ms + 1
-    } else {
-        ms
-    }
+    let up = jiff::TimestampRound::new()
+        .smallest(jiff::Unit::Millisecond)
+        .mode(jiff::RoundMode::Ceil);
+    t.round(up).unwrap_or(t).as_millisecond()
 }
 
 /// The flood window as both stores keep it: start and count columns.

@@ -71,6 +71,8 @@ pub struct SqliteStore {
     /// has one writer at a time, and waiting here, in order, is far cheaper
     /// than its busy handler's sleeps.
     write_turn: WriteTurn,
+    /// The database file; `None` in memory.
+    file: Option<std::path::PathBuf>,
 }
 
 impl SqliteStore {
@@ -109,10 +111,13 @@ impl SqliteStore {
             connection,
             write_turn: write_turn.clone(),
         }]);
+        let file = Some(options.get_filename().to_path_buf())
+            .filter(|file| file.as_os_str() != ":memory:");
         Ok(Self {
             pool,
             writer,
             write_turn,
+            file,
         })
     }
 }
@@ -144,6 +149,10 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<DueNotice>, StoreError> {
         self.writer.claim(now, lease, pair_spacing, limit).await
+    }
+
+    fn single_box_file(&self) -> Option<&std::path::Path> {
+        self.file.as_deref()
     }
 
     async fn release_stale_leases(&self) -> Result<u64, StoreError> {
