@@ -127,7 +127,55 @@ struct StatusErrorPayload {
 /// Reads a signed body as it arrived; only a body that is not JSON at all
 /// is an error.
 pub fn read_body(body: &[u8]) -> Result<WebhookBatch, serde_json::Error> {
-    serde_json::from_slice(body).map(read_batch)
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(read_batch(value)),
+        Err(error) => match replace_lone_surrogates(body) {
+            Some(repaired) => serde_json::from_slice(&repaired).map(read_batch),
+            None => Err(error),
+        },
+    }
+}
+
+/// A text cut between the two halves of a UTF-16 surrogate pair keeps
+/// one half, escaped (`"\ud83d"`): JSON's grammar allows it, but it is no
+/// character, and serde_json refuses the whole body. Each lone half
+/// becomes U+FFFD, as a browser shows it. `None` when there is none.
+///
+/// Outside strings JSON has no backslash, so every `\` starts an escape.
+fn replace_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
+    const HIGH: std::ops::RangeInclusive<u16> = 0xD800..=0xDBFF;
+    const LOW: std::ops::RangeInclusive<u16> = 0xDC00..=0xDFFF;
+    let unit_at = |at: usize| -> Option<u16> {
+        let hex = body.get(at..at + 6)?.strip_prefix(b"\\u")?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    let mut out = Vec::with_capacity(body.len());
+    let mut replaced = false;
+    let mut at = 0;
+    while at < body.len() {
+        let escape = match (body[at], unit_at(at)) {
+            (b'\\', Some(high)) if HIGH.contains(&high) => {
+                if unit_at(at + 6).is_some_and(|low| LOW.contains(&low)) {
+                    12
+                } else {
+                    0
+                }
+            }
+            (b'\\', Some(low)) if LOW.contains(&low) => 0,
+            (b'\\', _) => 2,
+            _ => 1,
+        };
+        if escape == 0 {
+            out.extend_from_slice(b"\\ufffd");
+            replaced = true;
+            at += 6;
+        } else {
+            let end = (at + escape).min(body.len());
+            out.extend_from_slice(&body[at..end]);
+            at = end;
+        }
+    }
+    replaced.then_some(out)
 }
 
 /// Reads a signed JSON body. Whatever cannot be understood is named in
@@ -379,6 +427,28 @@ mod tests {
             problems.contains("status: invalid type: integer"),
             "{problems}"
         );
+    }
+
+    #[test]
+    fn a_lone_surrogate_half_reads_as_a_replacement_character() {
+        let body = |text: &str| {
+            format!(
+                r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"1","phone_number_id":"100"}},"messages":[{{"from":"15557123456","id":"wamid.A","timestamp":"1700000000","type":"text","text":{{"body":"{text}"}}}}]}}}}]}}]}}"#
+            )
+        };
+        let text_of = |raw: &str| {
+            let batch = read_body(body(raw).as_bytes()).expect("read");
+            assert!(batch.problems.is_empty(), "{:?}", batch.problems);
+            batch.messages[0].text.clone().expect("a text")
+        };
+        assert_eq!(text_of(r"bye \ud83d"), "bye \u{fffd}");
+        assert_eq!(
+            text_of(r"\udc4b\ud83d\udc4b\ud83d x"),
+            "\u{fffd}👋\u{fffd} x"
+        );
+        assert_eq!(text_of(r"a \\ud83d"), r"a \ud83d");
+        assert!(replace_lone_surrogates(body(r"\ud83d\udc4b \\ \n").as_bytes()).is_none());
+        assert!(read_body(br#"{"a": "\ud83d"#).is_err());
     }
 
     #[test]

@@ -57,6 +57,22 @@ async fn invalid_utf8_and_deep_nesting_are_400_and_store_nothing() {
 }
 
 #[tokio::test]
+async fn a_text_cut_inside_an_emoji_is_answered() {
+    let app = spawn_app().await;
+    let body = serde_json::to_string(&text_message("15551234567", "wamid.HALF", "bye CUT"))
+        .unwrap()
+        .replace("CUT\"", "\\ud83d\"");
+    assert!(serde_json::from_str::<Value>(&body).is_err(), "{body}");
+    let bytes = body.as_bytes();
+    let answer = app
+        .post_raw(bytes, Some(&sign_webhook(APP_SECRET, bytes)))
+        .await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(app.log("wamid.HALF").await.decision, "notified");
+    assert_eq!(app.store.quarantined().await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn absurd_timestamps_and_missing_senders_are_quarantined_not_answered() {
     let app = spawn_app().await;
     let mut body = text_message("15551234567", "wamid.FUTURE", "hello");
