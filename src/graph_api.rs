@@ -215,7 +215,7 @@ impl GraphClient {
 fn api_error(status: StatusCode, bytes: &[u8]) -> GraphError {
     match serde_json::from_slice::<ErrorEnvelope>(bytes) {
         Ok(envelope) => {
-            let title = without_ids(
+            let title = crate::domain::ids::without_ids(
                 &envelope
                     .error
                     .error_user_title
@@ -242,29 +242,6 @@ fn strip_code(message: &str) -> String {
         Some((_, title)) => title.to_owned(),
         None => message.to_owned(),
     }
-}
-
-/// The title with every word of seven digits or more (a phone number, a
-/// BSUID: "recipient 15553200001") left out: it goes to the log and to
-/// analysts. Meta's error codes have six digits at most.
-fn without_ids(title: &str) -> String {
-    let is_id_char = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '+';
-    let mut out = String::with_capacity(title.len());
-    let mut rest = title;
-    while let Some(start) = rest.find(is_id_char) {
-        out.push_str(&rest[..start]);
-        let word = &rest[start..];
-        let end = word.find(|c: char| !is_id_char(c)).unwrap_or(word.len());
-        let (word, after) = word.split_at(end);
-        if word.chars().filter(char::is_ascii_digit).count() >= 7 {
-            out.push('…');
-        } else {
-            out.push_str(word);
-        }
-        rest = after;
-    }
-    out.push_str(rest);
-    out
 }
 
 fn transport_problem(error: &reqwest::Error) -> String {

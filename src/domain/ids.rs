@@ -105,6 +105,55 @@ pub fn user_key(raw: &str) -> Option<String> {
         .or_else(|| Bsuid::parse(raw.trim()).map(|id| id.as_str().to_owned()))
 }
 
+/// The text with whatever may name a person replaced by `…`: a word with
+/// seven digits or more, a number written in groups ("+1 555 777 0001"),
+/// a BSUID ("EG.1A2b3C"), a message id (`wamid.…` holds the phone). Meta's
+/// error titles quote recipients, and they go to the log and to analysts;
+/// its error codes have six digits at most.
+pub fn without_ids(text: &str) -> String {
+    let numeric = |word: &str| {
+        word.chars().any(|c| c.is_ascii_digit())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_digit() || "+-().".contains(c))
+    };
+    let digits = |word: &str| word.chars().filter(char::is_ascii_digit).count();
+    let names_someone = |word: &str| {
+        let core = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        digits(core) >= 7
+            || Bsuid::parse(core).is_some()
+            || core.to_ascii_lowercase().starts_with("wamid.")
+    };
+    let words: Vec<&str> = text.split_inclusive(char::is_whitespace).collect();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while at < words.len() {
+        let run = words[at..]
+            .iter()
+            .take_while(|word| numeric(word.trim_end()))
+            .count();
+        let (first, last) = (words[at], words[at + run.max(1) - 1]);
+        let hidden = if run > 0 {
+            words[at..at + run].iter().map(|w| digits(w)).sum::<usize>() >= 7
+        } else {
+            names_someone(first.trim_end())
+        };
+        if hidden {
+            // The brackets and punctuation around it stay.
+            let before = first.len() - first.trim_start_matches(['(', '[', '"', '\'']).len();
+            let tail = last.trim_end();
+            let after = tail.trim_end_matches([')', ']', '"', '\'', '.', ',', ':', ';']);
+            out.push_str(&first[..before]);
+            out.push('…');
+            out.push_str(&last[after.len()..]);
+        } else {
+            out.push_str(first);
+        }
+        at += run.max(1);
+    }
+    out
+}
+
 impl UserRef {
     pub fn new(wa_id: Option<WaId>, bsuid: Option<Bsuid>) -> Option<Self> {
         (wa_id.is_some() || bsuid.is_some()).then_some(Self { wa_id, bsuid })
@@ -171,6 +220,32 @@ mod tests {
         assert!(Bsuid::parse("not a bsuid").is_none());
         assert!(Bsuid::parse("EGY.123").is_none());
         assert!(WaId::parse("12ab").is_none());
+    }
+
+    #[test]
+    fn ids_quoted_in_a_text_are_left_out() {
+        for (text, expected) in [
+            (
+                "Message undeliverable to 15557770001.",
+                "Message undeliverable to ….",
+            ),
+            (
+                "recipient (+1 555 777-0001) blocked",
+                "recipient (…) blocked",
+            ),
+            ("user EG.FAILMEabcdefXYZ: no account", "user …: no account"),
+            ("for wamid.HBgLMTY1MDM4Nzk0MzkVAgAR", "for …"),
+            (
+                "(#131047) Re-engagement message",
+                "(#131047) Re-engagement message",
+            ),
+            (
+                "Rate limit hit: 80 msgs in 2 s",
+                "Rate limit hit: 80 msgs in 2 s",
+            ),
+        ] {
+            assert_eq!(without_ids(text), expected, "{text}");
+        }
     }
 
     #[test]

@@ -367,7 +367,7 @@ fn to_status(s: StatusPayload) -> Result<Option<StatusUpdate>, String> {
         at,
         error: s.errors.into_iter().next().map(|e| ErrorInfo {
             code: Some(e.code),
-            title: e.title,
+            title: crate::domain::ids::without_ids(&e.title),
         }),
     }))
 }

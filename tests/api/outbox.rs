@@ -118,6 +118,33 @@ async fn delivery_reports_move_a_notice_forward_only() {
     );
 }
 
+#[tokio::test]
+async fn a_failure_report_quoting_the_recipient_is_logged_without_the_number() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&fixture("text_en")).await;
+    app.drain_outbox().await;
+    let failed = serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "15550001111", "phone_number_id": "100000000000001" },
+            "statuses": [{ "id": "wamid.OUT0000", "status": "failed",
+                           "timestamp": Timestamp::now().as_second().to_string(),
+                           "recipient_id": "15551234567", "biz_opaque_callback_data": "1",
+                           "errors": [{ "code": 131026, "title": "Message undeliverable to +1 555 123 4567" }] }],
+        }}]}],
+    });
+    assert_eq!(app.post_webhook(&failed).await.status(), 200);
+    let entry = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert_eq!(entry.status.as_deref(), Some("failed"));
+    assert_eq!(entry.error_code, Some(131026));
+    assert_eq!(
+        entry.error_title.as_deref(),
+        Some("Message undeliverable to …")
+    );
+}
+
 /// Posts one message while the Graph API answers the first send with
 /// `answer` and accepts the others; the log entry after one round.
 async fn first_send_answered(app: &TestApp, answer: ResponseTemplate) -> LogEntry {
