@@ -87,13 +87,15 @@ pub async fn install_published(
     Some(published.id)
 }
 
-/// Watches the folder (every 2 s and on SIGHUP) and the database, until dropped.
+/// Watches the folder (every 2 s, and at once on SIGHUP) and the
+/// database, until dropped. The folder is loaded when it changed since it
+/// was last looked at: a set published over it stays in service, SIGHUP
+/// or not.
 pub async fn watch(catalog: Arc<LiveCatalog>, store: Arc<dyn Store>, mut seen: Option<i64>) {
     #[cfg(unix)]
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut folder = Some(catalog.first_folder_version().to_owned());
     loop {
-        let mut forced = false;
         #[cfg(unix)]
         {
             let hangup_received = async {
@@ -103,10 +105,7 @@ pub async fn watch(catalog: Arc<LiveCatalog>, store: Arc<dyn Store>, mut seen: O
                 }
             };
             tokio::select! {
-                _ = hangup_received => {
-                    tracing::info!("SIGHUP: reloading locale files");
-                    forced = true;
-                }
+                _ = hangup_received => tracing::info!("SIGHUP: looking at the locale files now"),
                 () = tokio::time::sleep(WATCH_INTERVAL) => {}
             }
         }
@@ -115,9 +114,7 @@ pub async fn watch(catalog: Arc<LiveCatalog>, store: Arc<dyn Store>, mut seen: O
         let now = read_locale_dir(catalog.dir())
             .map(|files| version_of(&files))
             .ok();
-        // Only a change of the folder itself: a published set must not be
-        // replaced by the folder it was published over.
-        if forced || now != folder {
+        if now != folder {
             catalog.reload();
             folder = now;
         }

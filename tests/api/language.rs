@@ -308,6 +308,18 @@ async fn a_published_locale_set_reaches_every_running_box() {
     assert_ne!(before, version);
     let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
     assert_eq!(health["locales"]["version"], version.as_str());
+    // SIGHUP (a log rotation sends one) reads the unchanged folder again,
+    // and the published set stays in service.
+    #[cfg(unix)]
+    {
+        let hangup = std::process::Command::new("kill")
+            .args(["-HUP", &std::process::id().to_string()])
+            .status()
+            .unwrap();
+        assert!(hangup.success());
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        assert_eq!(app.catalog.current().localizer.version(), version);
+    }
     // A broken set is not published at all.
     std::fs::write(&en, text.replace("{ $app_link }", "{ $app_lnk }")).unwrap();
     let refused = sunset::locale_sync::publish(app.store.as_ref(), edited.path(), &vars)
