@@ -420,16 +420,17 @@ fn reject_secrets_in_file(path: &Path) -> Result<(), ConfigError> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         ConfigError::Invalid(format!("{}: {}", path.display(), one_line(&e)))
     })?;
-    let mut keys = table.keys().cloned().collect::<Vec<_>>();
-    for value in table.values() {
-        if let Some(section) = value.as_table() {
-            keys.extend(section.keys().cloned());
-        }
+    // At any depth: a secret under [campaign.vars] would even be sent.
+    fn find_secret(table: &toml::Table) -> Option<String> {
+        table.iter().find_map(|(key, value)| {
+            if SECRET_NAMES.contains(&key.as_str()) {
+                Some(key.clone())
+            } else {
+                value.as_table().and_then(find_secret)
+            }
+        })
     }
-    match keys
-        .into_iter()
-        .find(|k| SECRET_NAMES.contains(&k.as_str()))
-    {
+    match find_secret(&table) {
         Some(secret) => Err(ConfigError::SecretInFile(secret)),
         None => Ok(()),
     }

@@ -57,12 +57,13 @@ pub struct KeywordBook {
 
 impl KeywordBook {
     /// Adds comma-separated words. Returns the words that were already
-    /// taken by another meaning, so a check can report the clash.
-    pub fn add(&mut self, list: &str, keyword: &Keyword) -> Vec<String> {
+    /// taken by another meaning, with that meaning, so a check can report
+    /// the clash.
+    pub fn add(&mut self, list: &str, keyword: &Keyword) -> Vec<(String, Keyword)> {
         let mut clashes = vec![];
         for word in list.split(',').map(fold).filter(|w| !w.is_empty()) {
             match self.words.get(&word) {
-                Some(existing) if existing != keyword => clashes.push(word),
+                Some(existing) if existing != keyword => clashes.push((word, existing.clone())),
                 _ => {
                     let letters = word.chars().filter(|c| *c != ' ').count();
                     self.longest = self.longest.max(letters);
@@ -151,7 +152,10 @@ mod tests {
     #[test]
     fn a_word_with_two_meanings_is_reported() {
         let mut book = book();
-        assert_eq!(book.add("stop", &Keyword::Start), vec!["stop".to_string()]);
+        assert_eq!(
+            book.add("stop", &Keyword::Start),
+            vec![("stop".to_string(), Keyword::Stop)]
+        );
         assert_eq!(book.classify("stop"), Some(&Keyword::Stop));
     }
 }

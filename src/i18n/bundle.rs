@@ -119,13 +119,16 @@ impl Localizer {
             let Ok(words) = self.format(tag, id, &FluentArgs::new()) else {
                 continue;
             };
-            for clash in self.keywords.add(&words, &keyword) {
+            for (clash, meaning) in self.keywords.add(&words, &keyword) {
+                let meaning = match meaning {
+                    Keyword::Stop => "a stop keyword (keywords-stop)".to_owned(),
+                    Keyword::Start => "a start keyword (keywords-start)".to_owned(),
+                    Keyword::Language(other) => format!("the name of {other} (its language-names)"),
+                };
                 problems.push(LocaleProblem {
                     file: file.path.clone(),
                     line: super::check::message_line(&file.source, id),
-                    problem: format!(
-                        "`{clash}` in {id} already means something else in another locale"
-                    ),
+                    problem: format!("`{clash}` in {id} is already {meaning}"),
                 });
             }
         }
@@ -283,7 +286,7 @@ fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<Lo
     bundle.set_use_isolating(false);
     let rules = plural_rules(tag).map_err(|p| vec![at(0, p)])?;
     bundle
-        .add_function("PLURAL", move |positional, _named| {
+        .add_function(FUNCTIONS[0], move |positional, _named| {
             plural_category(&rules, positional)
         })
         .map_err(|e| vec![at(0, e.to_string())])?;
@@ -295,6 +298,9 @@ fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<Lo
     })?;
     Ok(bundle)
 }
+
+/// The functions a message may call.
+pub const FUNCTIONS: [&str; 1] = ["PLURAL"];
 
 fn plural_rules(tag: &str) -> Result<PluralRules, String> {
     let locale = icu_locale_core::Locale::try_from_str(tag).map_err(|e| format!("`{tag}`: {e}"))?;

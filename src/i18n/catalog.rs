@@ -4,7 +4,7 @@
 use super::NoticeArgs;
 use super::bundle::{LocaleProblem, Localizer};
 use super::check::check_files;
-use super::files::{LocaleFile, read_locale_dir, read_locale_set, version_of};
+use super::files::{LocaleFile, read_locale_set, version_of};
 use crate::domain::locale::LocaleChooser;
 use arc_swap::ArcSwap;
 use jiff::Timestamp;
@@ -109,9 +109,9 @@ impl LiveCatalog {
 
     /// Loads the folder if what it holds is new.
     pub fn reload(&self) {
-        match read_locale_dir(&self.dir) {
+        match read_locale_set(&self.dir) {
             Ok(files) => self.install(&self.dir.clone(), &files),
-            Err(error) => tracing::error!(error = %error, "cannot read the locale folder"),
+            Err(problems) => self.refuse("unreadable".into(), &problems),
         }
     }
 
@@ -133,16 +133,19 @@ impl LiveCatalog {
                 self.current.store(Arc::new(catalog));
                 self.set_refusal(None);
             }
-            Err(problems) => {
-                let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                tracing::error!(problems = ?problems, serving = %self.current().localizer.version(), "locale files refused; the last good set keeps serving");
-                self.set_refusal(Some(Refusal {
-                    fingerprint: version,
-                    at: Timestamp::now(),
-                    problems,
-                }));
-            }
+            Err(problems) => self.refuse(version, &problems),
         }
+    }
+
+    /// Keeps the set in service and shows why the new one was refused.
+    fn refuse(&self, fingerprint: String, problems: &[LocaleProblem]) {
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        tracing::error!(problems = ?problems, serving = %self.current().localizer.version(), "locale files refused; the last good set keeps serving");
+        self.set_refusal(Some(Refusal {
+            fingerprint,
+            at: Timestamp::now(),
+            problems,
+        }));
     }
 
     fn set_refusal(&self, refusal: Option<Refusal>) {

@@ -1,11 +1,9 @@
 //! `sunset locales check`: everything a locale set must satisfy before a
 //! product team ships it, reported as `file:line: problem`.
 
-use super::files::folders_without_file;
-use super::{
-    LocaleFile, LocaleProblem, Localizer, NoticeArgs, REQUIRED_MESSAGES, message_id,
-    read_locale_set,
-};
+use super::bundle::FUNCTIONS;
+use super::files::{folders_without_file, read_locale_files};
+use super::{LocaleFile, LocaleProblem, Localizer, NoticeArgs, REQUIRED_MESSAGES, message_id};
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::notice::NoticeKind;
 use fluent_syntax::ast;
@@ -17,20 +15,25 @@ pub const REFERENCE_LOCALE: &str = "en";
 /// Day counts every countdown message is rendered with.
 pub const CHECKED_DAYS: std::ops::RangeInclusive<i64> = 0..=400;
 
-/// Invisible direction marks: inside a URL they break it.
-const BIDI_CONTROLS: [char; 9] = [
-    '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}',
-    '\u{2069}',
+/// Invisible marks: inside a URL they break it. The direction marks and
+/// isolates (Fluent's own isolation writes U+2068 and U+2069), the Arabic
+/// letter mark, zero-width spaces and joiners, the byte order mark.
+const INVISIBLE_MARKS: [char; 16] = [
+    '\u{061C}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}',
+    '\u{202C}', '\u{202D}', '\u{202E}', '\u{2060}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
 ];
 
 /// Checks the folder; an empty list means the set may be served.
 /// `sample` holds the campaign's own values (service, links, variables),
 /// with a link code and token as long as real ones.
 pub fn check(dir: &Path, sample: &NoticeArgs) -> Vec<LocaleProblem> {
-    let mut problems = match read_locale_set(dir) {
-        Ok(files) => check_files(dir, &files, sample).err().unwrap_or_default(),
-        Err(problems) => problems,
+    let (files, mut problems) = match read_locale_files(dir) {
+        Ok(read) => read,
+        Err(problem) => (vec![], vec![problem]),
     };
+    if !files.is_empty() || problems.is_empty() {
+        problems.extend(check_files(dir, &files, sample).err().unwrap_or_default());
+    }
     problems.extend(
         folders_without_file(dir)
             .into_iter()
@@ -64,19 +67,23 @@ pub fn check_files(
         Localizer::from_files(origin, &sound)
     });
     if let Ok(localizer) = &localizer {
+        // Only files that parsed are compared and walked: a deep nesting
+        // is refused by the parser before it could exhaust the stack here.
+        let loaded: Vec<LocaleFile> = files
+            .iter()
+            .filter(|f| localizer.has_locale(&f.tag))
+            .cloned()
+            .collect();
         // Against a broken reference every locale would differ.
         let reference_broken = files
             .iter()
             .any(|f| f.tag == REFERENCE_LOCALE && !localizer.has_locale(&f.tag));
         if !reference_broken {
-            let loaded: Vec<LocaleFile> = files
-                .iter()
-                .filter(|f| localizer.has_locale(&f.tag))
-                .cloned()
-                .collect();
             problems.extend(compare_variables(&loaded));
         }
-        for file in files.iter().filter(|f| localizer.has_locale(&f.tag)) {
+        problems.extend(loaded.iter().flat_map(unknown_functions));
+        problems.extend(language_codes(&loaded));
+        for file in &loaded {
             problems.extend(check_renders(
                 localizer,
                 &file.tag,
@@ -188,9 +195,12 @@ fn check_renders(
 fn url_problem(text: &str, args: &NoticeArgs, kind: NoticeKind) -> Option<String> {
     if text
         .lines()
-        .any(|line| line.contains("://") && line.contains(BIDI_CONTROLS))
+        .any(|line| line.contains("://") && line.contains(INVISIBLE_MARKS))
     {
-        return Some("an invisible direction mark stands on a line with a URL".into());
+        return Some(
+            "an invisible mark (a direction mark, an isolate or a zero-width character) stands on a line with a URL"
+                .into(),
+        );
     }
     if let Some(line) = text
         .lines()
@@ -232,6 +242,13 @@ fn compare_variables(files: &[LocaleFile]) -> Vec<LocaleProblem> {
     } in files.iter().filter(|f| f.tag != REFERENCE_LOCALE)
     {
         let theirs = variables_by_message(source);
+        for id in theirs.keys().filter(|id| !reference.contains_key(*id)) {
+            problems.push(LocaleProblem {
+                file: file.clone(),
+                line: message_line(source, id),
+                problem: format!("{id}: en has no such message (misspelled?)"),
+            });
+        }
         for id in REQUIRED_MESSAGES {
             let (expected, found) = (
                 reference.get(id).cloned().unwrap_or_default(),
@@ -267,16 +284,24 @@ fn compare_variables(files: &[LocaleFile]) -> Vec<LocaleProblem> {
     problems
 }
 
-fn variables_by_message(source: &str) -> BTreeMap<String, BTreeSet<String>> {
+/// What a message's text uses: the variables it shows and the functions
+/// it calls.
+#[derive(Default)]
+struct Uses {
+    variables: BTreeSet<String>,
+    functions: BTreeSet<String>,
+}
+
+fn uses_by_message(source: &str) -> BTreeMap<String, Uses> {
     let resource = match fluent_syntax::parser::parse(source) {
         Ok(resource) | Err((resource, _)) => resource,
     };
     let mut out = BTreeMap::new();
     for entry in resource.body {
         if let ast::Entry::Message(message) = entry {
-            let mut found = BTreeSet::new();
+            let mut found = Uses::default();
             if let Some(pattern) = &message.value {
-                pattern_variables(pattern, &mut found);
+                found.pattern(pattern);
             }
             out.insert(message.id.name.to_owned(), found);
         }
@@ -284,40 +309,137 @@ fn variables_by_message(source: &str) -> BTreeMap<String, BTreeSet<String>> {
     out
 }
 
-fn pattern_variables(pattern: &ast::Pattern<&str>, found: &mut BTreeSet<String>) {
-    for element in &pattern.elements {
-        if let ast::PatternElement::Placeable { expression } = element {
-            expression_variables(expression, found);
+fn variables_by_message(source: &str) -> BTreeMap<String, BTreeSet<String>> {
+    uses_by_message(source)
+        .into_iter()
+        .map(|(id, uses)| (id, uses.variables))
+        .collect()
+}
+
+impl Uses {
+    fn pattern(&mut self, pattern: &ast::Pattern<&str>) {
+        for element in &pattern.elements {
+            if let ast::PatternElement::Placeable { expression } = element {
+                self.expression(expression);
+            }
+        }
+    }
+
+    fn expression(&mut self, expression: &ast::Expression<&str>) {
+        match expression {
+            // A variable that only picks the variant is not shown: "molti
+            // giorni" under `{ $days -> … }` tells the user no number. A
+            // function there is still called.
+            ast::Expression::Select { selector, variants } => {
+                let shown = std::mem::take(&mut self.variables);
+                self.inline(selector);
+                self.variables = shown;
+                for variant in variants {
+                    self.pattern(&variant.value);
+                }
+            }
+            ast::Expression::Inline(inline) => self.inline(inline),
+        }
+    }
+
+    fn inline(&mut self, inline: &ast::InlineExpression<&str>) {
+        match inline {
+            ast::InlineExpression::VariableReference { id } => {
+                self.variables.insert(id.name.to_owned());
+            }
+            ast::InlineExpression::FunctionReference { id, arguments } => {
+                self.functions.insert(id.name.to_owned());
+                for argument in &arguments.positional {
+                    self.inline(argument);
+                }
+            }
+            ast::InlineExpression::Placeable { expression } => self.expression(expression),
+            _ => {}
         }
     }
 }
 
-fn expression_variables(expression: &ast::Expression<&str>, found: &mut BTreeSet<String>) {
-    match expression {
-        // A variable that only picks the variant is not shown: "molti
-        // giorni" under `{ $days -> … }` tells the user no number.
-        ast::Expression::Select { variants, .. } => {
-            for variant in variants {
-                pattern_variables(&variant.value, found);
-            }
+/// A function that does not exist fails loudly where a message shows its
+/// value, but under a selector Fluent quietly picks the default variant:
+/// `PLURL($days)` would write "1 days" forever.
+fn unknown_functions(file: &LocaleFile) -> Vec<LocaleProblem> {
+    let mut problems = vec![];
+    for (id, uses) in uses_by_message(&file.source) {
+        for function in uses
+            .functions
+            .iter()
+            .filter(|f| !FUNCTIONS.contains(&f.as_str()))
+        {
+            problems.push(LocaleProblem {
+                file: file.path.clone(),
+                line: message_line(&file.source, &id),
+                problem: format!(
+                    "{id} calls {function}(), which does not exist (there is {})",
+                    FUNCTIONS.map(|f| format!("{f}()")).join(", ")
+                ),
+            });
         }
-        ast::Expression::Inline(inline) => inline_variables(inline, found),
     }
+    problems
 }
 
-fn inline_variables(inline: &ast::InlineExpression<&str>, found: &mut BTreeSet<String>) {
-    match inline {
-        ast::InlineExpression::VariableReference { id } => {
-            found.insert(id.name.to_owned());
+/// Language names must be names: a bare code is an everyday word
+/// somewhere ("Hi" is a greeting, not Hindi; "de", "it"), and a user who
+/// wrote it would be switched to that language.
+fn language_codes(files: &[LocaleFile]) -> Vec<LocaleProblem> {
+    let codes: BTreeSet<String> = files
+        .iter()
+        .flat_map(|f| {
+            let tag = f.tag.to_lowercase();
+            let language = tag.split(['-', '_']).next().unwrap_or_default().to_owned();
+            [tag, language]
+        })
+        .collect();
+    let is_code = |word: &str| {
+        let word = word.to_lowercase();
+        word.is_ascii()
+            && word.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+            && (codes.contains(&word) || word.len() == 2)
+    };
+    let mut problems = vec![];
+    for file in files {
+        let Some(names) = message_text(&file.source, "language-names") else {
+            continue;
+        };
+        for code in names.split(',').map(str::trim).filter(|w| is_code(w)) {
+            problems.push(LocaleProblem {
+                file: file.path.clone(),
+                line: message_line(&file.source, "language-names"),
+                problem: format!(
+                    "`{code}` in language-names is a language code, not a name: a user writing it would be switched to {}",
+                    file.tag
+                ),
+            });
         }
-        ast::InlineExpression::FunctionReference { arguments, .. } => {
-            for argument in &arguments.positional {
-                inline_variables(argument, found);
-            }
-        }
-        ast::InlineExpression::Placeable { expression } => expression_variables(expression, found),
-        _ => {}
     }
+    problems
+}
+
+/// The plain text of a message without placeables (the keyword lists).
+fn message_text(source: &str, id: &str) -> Option<String> {
+    let resource = match fluent_syntax::parser::parse(source) {
+        Ok(resource) | Err((resource, _)) => resource,
+    };
+    resource.body.into_iter().find_map(|entry| match entry {
+        ast::Entry::Message(message) if message.id.name == id => Some(
+            message
+                .value?
+                .elements
+                .into_iter()
+                .fold(String::new(), |mut text, element| {
+                    if let ast::PatternElement::TextElement { value } = element {
+                        text.push_str(value);
+                    }
+                    text
+                }),
+        ),
+        _ => None,
+    })
 }
 
 /// The line a message starts on.

@@ -17,21 +17,70 @@ pub struct LocaleFile {
 
 /// Every `<dir>/<tag>/sunset.ftl` with its text, sorted by tag.
 pub fn read_locale_dir(dir: &Path) -> std::io::Result<Vec<LocaleFile>> {
+    let (files, problems) =
+        read_locale_files(dir).map_err(|problem| std::io::Error::other(problem.to_string()))?;
+    match problems.into_iter().next() {
+        Some(problem) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            problem.to_string(),
+        )),
+        None => Ok(files),
+    }
+}
+
+/// Every `<locale>/sunset.ftl` of `dir` that reads as text, and a problem
+/// for each that does not: one bad file hides no other. A byte order mark
+/// some editors write is dropped. Only a folder that cannot be listed is
+/// an error.
+pub fn read_locale_files(
+    dir: &Path,
+) -> Result<(Vec<LocaleFile>, Vec<LocaleProblem>), LocaleProblem> {
+    let unreadable = |file: &Path, line, problem: String| LocaleProblem {
+        file: file.to_owned(),
+        line,
+        problem,
+    };
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| unreadable(dir, 0, format!("cannot read the locale folder: {e}")))?;
     let mut files = vec![];
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
+    let mut problems = vec![];
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| unreadable(dir, 0, format!("cannot read the locale folder: {e}")))?;
         let path = entry.path().join("sunset.ftl");
-        if path.is_file() {
-            let source = std::fs::read_to_string(&path)?;
-            files.push(LocaleFile {
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                problems.push(unreadable(&path, 0, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        match String::from_utf8(bytes) {
+            Ok(source) => files.push(LocaleFile {
                 tag: entry.file_name().to_string_lossy().into_owned(),
                 path,
-                source,
-            });
+                source: source
+                    .strip_prefix('\u{FEFF}')
+                    .map(str::to_owned)
+                    .unwrap_or(source),
+            }),
+            Err(e) => {
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+                problems.push(unreadable(
+                    &path,
+                    line,
+                    "not UTF-8 text: save it as UTF-8".into(),
+                ));
+            }
         }
     }
     files.sort_by(|a, b| a.tag.cmp(&b.tag));
-    Ok(files)
+    problems.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok((files, problems))
 }
 
 /// Folders of `dir` that hold no `sunset.ftl`: a locale begun but not
@@ -52,13 +101,11 @@ pub fn folders_without_file(dir: &Path) -> Vec<PathBuf> {
 
 /// As [`read_locale_dir`], with a failure told as a locale problem.
 pub fn read_locale_set(dir: &Path) -> Result<Vec<LocaleFile>, Vec<LocaleProblem>> {
-    read_locale_dir(dir).map_err(|e| {
-        vec![LocaleProblem {
-            file: dir.to_owned(),
-            line: 0,
-            problem: format!("cannot read the locale folder: {e}"),
-        }]
-    })
+    match read_locale_files(dir) {
+        Ok((files, problems)) if problems.is_empty() => Ok(files),
+        Ok((_, problems)) => Err(problems),
+        Err(problem) => Err(vec![problem]),
+    }
 }
 
 /// The version of a set: a short hash of its tags and texts.

@@ -225,6 +225,109 @@ fn a_url_written_inside_a_sentence_is_reported() {
 }
 
 #[test]
+fn a_misspelled_function_under_a_selector_is_reported() {
+    // Fluent would quietly take the default variant: "1 days" forever.
+    let (dir, file) = broken_copy("ar", |t| t.replacen("PLURAL($days)", "PLURL($days)", 1));
+    let problems = problems_in(dir.path());
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with(&format!(
+            "{}:{}:",
+            file.display(),
+            line_of(&file, "notice-countdown =")
+        )) && problems[0].contains("PLURL(), which does not exist"),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn an_isolate_or_letter_mark_inside_a_url_is_reported() {
+    for mark in ['\u{2068}', '\u{2067}', '\u{061C}', '\u{200B}'] {
+        let (dir, file) = broken_copy("ar", |t| {
+            t.replacen(
+                "stop-confirmation =\n    ",
+                &format!("stop-confirmation =\n    https://example.com/he{mark}lp\n    "),
+                1,
+            )
+        });
+        let problems = problems_in(dir.path());
+        assert_eq!(problems.len(), 1, "{mark:?}: {problems:#?}");
+        assert!(
+            problems[0].starts_with(&file.display().to_string())
+                && problems[0].contains("invisible mark"),
+            "{mark:?}: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_language_code_among_language_names_is_reported() {
+    let (dir, file) = broken_copy("hi", |t| {
+        t.replacen("language-names = ", "language-names = hi, ", 1)
+    });
+    let problems = problems_in(dir.path());
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with(&format!(
+            "{}:{}:",
+            file.display(),
+            line_of(&file, "language-names")
+        )) && problems[0].contains("`hi` in language-names is a language code"),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_message_en_does_not_have_and_a_keyword_clash_are_named() {
+    let (dir, file) = broken_copy("de", |t| format!("{t}\nextra-msg = hallo\n"));
+    assert_eq!(
+        problems_in(dir.path()),
+        [format!(
+            "{}:{}: extra-msg: en has no such message (misspelled?)",
+            file.display(),
+            line_of(&file, "extra-msg")
+        )]
+    );
+    let (dir, _) = broken_copy("de", |t| {
+        t.replacen("language-names = ", "language-names = English, ", 1)
+    });
+    let problems = problems_in(dir.path()).join("\n");
+    assert!(
+        problems.contains("`english` in language-names is already the name of de"),
+        "{problems}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_named_and_hides_no_other_file() {
+    let (dir, broken) = broken_copy("fr", |t| t.replace("{ $app_link }", "{ $app_lnk }"));
+    let latin1 = dir.path().join("de").join("sunset.ftl");
+    let mut bytes = std::fs::read(&latin1).unwrap();
+    bytes.extend_from_slice(b"\nnote = Gr\xfc\xdfe\n");
+    std::fs::write(&latin1, bytes).unwrap();
+    let with_bom = dir.path().join("it").join("sunset.ftl");
+    let text = std::fs::read_to_string(&with_bom).unwrap();
+    std::fs::write(&with_bom, format!("\u{FEFF}{text}")).unwrap();
+    let problems = problems_in(dir.path());
+    let lines = std::fs::read(&latin1)
+        .unwrap()
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count();
+    assert_eq!(
+        problems[0],
+        format!(
+            "{}:{lines}: not UTF-8 text: save it as UTF-8",
+            latin1.display()
+        )
+    );
+    assert!(
+        problems[1].starts_with(&broken.display().to_string()),
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn a_locale_folder_without_its_file_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&shipped_locales(), dir.path());

@@ -413,6 +413,18 @@ fn a_secret_in_the_settings_file_or_a_missing_one_stops_start_up() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("access_token"));
+    std::fs::write(
+        &file,
+        "[campaign]\ndeadline = \"2027-06-30T23:59:59Z\"\n[campaign.vars]\nsigning_key = \"x\"\n",
+    )
+    .unwrap();
+    let in_vars = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .args(["migrate"])
+        .env("SUNSET_CONFIG", &file)
+        .output()
+        .unwrap();
+    assert_eq!(in_vars.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&in_vars.stderr).contains("`signing_key` is a secret"));
     std::fs::write(&file, "[campaign]\ndeadline = \"2027-06-30T23:59:59Z\"\n").unwrap();
     let live = Command::new(env!("CARGO_BIN_EXE_sunset"))
         .args(["migrate"])
