@@ -198,6 +198,9 @@ pub(crate) struct Plan {
     pub new_users: Vec<UserRecord>,
     pub changed_users: Vec<UserRecord>,
     pub merges: Vec<Merge>,
+    /// Stored records whose phone is set free before any row is written:
+    /// merged ones, and those whose number went to someone else.
+    pub phones_freed: Vec<i64>,
     pub inbound: Vec<InboundRow>,
     pub notices: Vec<NoticeRow>,
     pub outcomes: Vec<Vec<Ingested>>,
@@ -263,6 +266,8 @@ struct Directory {
     released: HashSet<Key>,
     /// (merged record, the record it went into), by slot.
     merged: Vec<(usize, usize)>,
+    /// Records whose phone went to another person (a recycled number).
+    phones_taken: Vec<usize>,
 }
 
 impl Directory {
@@ -274,6 +279,7 @@ impl Directory {
             by_wa_id: HashMap::new(),
             released: HashSet::new(),
             merged: vec![],
+            phones_taken: vec![],
         };
         for user in loaded {
             directory.add(user, true);
@@ -295,12 +301,18 @@ impl Directory {
         slot
     }
 
+    /// The sender's record: by BSUID, else by phone, unless the phone's
+    /// record has another BSUID (the number was given to someone else).
     fn find(&self, number: &str, bsuid: Option<&str>, wa_id: Option<&str>) -> Option<usize> {
         let key = |id: &str| (number.to_owned(), id.to_owned());
-        bsuid
-            .and_then(|b| self.by_bsuid.get(&key(b)))
-            .or_else(|| wa_id.and_then(|w| self.by_wa_id.get(&key(w))))
-            .copied()
+        if let Some(&slot) = bsuid.and_then(|b| self.by_bsuid.get(&key(b))) {
+            return Some(slot);
+        }
+        let slot = *wa_id.and_then(|w| self.by_wa_id.get(&key(w)))?;
+        match (bsuid, self.users[slot].bsuid.as_deref()) {
+            (Some(theirs), Some(holder)) if theirs != holder => None,
+            _ => Some(slot),
+        }
     }
 
     fn index(&mut self, kind: IdKind) -> &mut HashMap<Key, usize> {
@@ -310,30 +322,45 @@ impl Directory {
         }
     }
 
-    /// Gives the record an id of `kind`: when it has none (`replace`
-    /// false) or in place of its own (a number change), unless another
-    /// record holds it; a phone held by a record with no BSUID is merged
-    /// in.
-    fn set_id(&mut self, kind: IdKind, slot: usize, id: &str, replace: bool) {
+    /// Gives the record an id of `kind`, as `take` says when, unless
+    /// another record holds it; a phone held by a record with no BSUID is
+    /// merged in.
+    fn set_id(&mut self, kind: IdKind, slot: usize, id: &str, take: Take) {
         let number = self.users[slot].phone_number_id.clone();
         let key = (number.clone(), id.to_owned());
         let current = kind.of(&mut self.users[slot]).clone();
-        if current.as_deref() == Some(id) || (current.is_some() && !replace) {
+        if current.as_deref() == Some(id) || (current.is_some() && take == Take::IfMissing) {
             return;
         }
         if let Some(&holder) = self.index(kind).get(&key) {
+            if holder == slot {
+                return;
+            }
             let phone_only = matches!(kind, IdKind::WaId) && self.users[holder].bsuid.is_none();
             // PostgreSQL makes the records of a group's senders before the
             // group: one no message reached yet is no one's, and a number
             // change onto it moves in as onto a free number.
             let blank = phone_only && self.users[holder].last_message_at.is_none();
-            if holder != slot && replace && blank {
-                self.release(kind, slot, current);
-                self.merge(holder, slot, key);
-            } else if holder != slot && replace {
-                self.carry_choices(slot, holder);
-            } else if holder != slot && phone_only {
-                self.merge(holder, slot, key);
+            match take {
+                Take::NumberChange if blank => {
+                    self.release(kind, slot, current);
+                    self.merge(holder, slot, key);
+                }
+                Take::NumberChange => self.carry_choices(slot, holder),
+                _ if phone_only => {
+                    self.release(kind, slot, current);
+                    self.merge(holder, slot, key);
+                }
+                // WhatsApp gave the number to this sender, whose BSUID is
+                // not the holder's: the holder no longer has it.
+                Take::Latest => {
+                    self.release(kind, slot, current);
+                    *kind.of(&mut self.users[holder]) = None;
+                    self.phones_taken.push(holder);
+                    self.index(kind).insert(key, slot);
+                    *kind.of(&mut self.users[slot]) = Some(id.to_owned());
+                }
+                Take::IfMissing => {}
             }
             return;
         }
@@ -386,6 +413,18 @@ impl Directory {
             target.chosen_locale = chosen;
         }
     }
+}
+
+/// When a record takes an id it is seen with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Take {
+    /// Only when it has none of that kind.
+    IfMissing,
+    /// In place of its own: the phone a message comes from is the
+    /// sender's phone now, whoever had it before.
+    Latest,
+    /// A `system` message moved the person to it.
+    NumberChange,
 }
 
 /// The two ids a record is found by.
@@ -535,6 +574,14 @@ pub(crate) fn plan(
         }
         gone.insert(from);
     }
+    plan.phones_freed = plan.merges.iter().map(|m| m.from).collect();
+    plan.phones_freed.extend(
+        directory
+            .phones_taken
+            .iter()
+            .filter(|slot| directory.loaded[**slot].is_some() && !gone.contains(*slot))
+            .map(|slot| directory.users[*slot].id),
+    );
     let users = directory.users.into_iter().zip(directory.loaded);
     for (slot, (user, loaded)) in users.enumerate() {
         match loaded {
@@ -567,7 +614,8 @@ fn resolve_user(
                 id: take(&mut ids.users)?,
                 phone_number_id: number.to_owned(),
                 bsuid: bsuid.map(str::to_owned),
-                wa_id: wa_id.map(str::to_owned),
+                // Below, as another record may hold it.
+                wa_id: None,
                 pseudonym: prepared.pseudonym.clone(),
                 country: message.from.country().map(|c| c.to_string()),
                 profile_name: message.profile_name.clone(),
@@ -582,20 +630,20 @@ fn resolve_user(
         ),
     };
     if let Some(bsuid) = bsuid {
-        directory.set_id(IdKind::Bsuid, slot, bsuid, false);
+        directory.set_id(IdKind::Bsuid, slot, bsuid, Take::IfMissing);
     }
     if let Some(wa_id) = wa_id {
-        directory.set_id(IdKind::WaId, slot, wa_id, false);
+        directory.set_id(IdKind::WaId, slot, wa_id, Take::Latest);
     }
     if let Some(name) = &message.profile_name {
         directory.users[slot].profile_name = Some(name.clone());
     }
     if let Some(change) = &message.identity_change {
         if let Some(new) = &change.new_wa_id {
-            directory.set_id(IdKind::WaId, slot, new.as_str(), true);
+            directory.set_id(IdKind::WaId, slot, new.as_str(), Take::NumberChange);
         }
         if let Some(new) = &change.new_bsuid {
-            directory.set_id(IdKind::Bsuid, slot, new.as_str(), true);
+            directory.set_id(IdKind::Bsuid, slot, new.as_str(), Take::NumberChange);
         }
     }
     Ok(slot)
@@ -706,6 +754,40 @@ mod tests {
         assert_eq!(plan.notices.len(), 1);
         assert_eq!(plan.notices[0].inbound_id, plan.inbound[0].id);
         assert_eq!(plan.outcomes.len(), 2, "outcomes per job");
+    }
+
+    #[test]
+    fn the_phone_of_the_latest_message_is_the_senders_and_a_recycled_number_is_someone_else() {
+        // GB.OWNER1 opted out from 447700000001; the number now belongs to
+        // GB.OWNER2, and GB.OWNER1 writes from a new one.
+        let stored = UserRecord {
+            bsuid: Some("GB.OWNER1".into()),
+            wa_id: Some("447700000001".into()),
+            ..opted_out_user()
+        };
+        let group = job(vec![
+            text("wamid.new", "447700000001", Some("GB.OWNER2")),
+            text("wamid.moved", "447700000002", Some("GB.OWNER1")),
+        ]);
+        let plan = plan(&[&group], &HashSet::new(), vec![stored], ids()).unwrap();
+        assert_eq!(decisions(&plan), [Decision::Notified, Decision::OptedOut]);
+        assert_eq!(plan.new_users.len(), 1);
+        let newcomer = &plan.new_users[0];
+        assert_eq!(
+            (
+                newcomer.bsuid.as_deref(),
+                newcomer.wa_id.as_deref(),
+                newcomer.opted_out
+            ),
+            (Some("GB.OWNER2"), Some("447700000001"), false)
+        );
+        let owner = &plan.changed_users[0];
+        assert_eq!(
+            (owner.id, owner.wa_id.as_deref()),
+            (7, Some("447700000002"))
+        );
+        assert_eq!(plan.phones_freed, [7], "freed before the newcomer takes it");
+        assert!(plan.merges.is_empty());
     }
 
     #[test]

@@ -112,6 +112,14 @@ async fn sigkill_under_load_loses_nothing_and_sends_each_notice_once_but_for_one
             );
         } else {
             accepted.extend(post_all(&address, &pending).await);
+            // Meta retries what timed out on a busy machine.
+            for _ in 0..5 {
+                let left: Vec<usize> = (0..MESSAGES).filter(|i| !accepted.contains(i)).collect();
+                if left.is_empty() {
+                    break;
+                }
+                accepted.extend(post_all(&address, &left).await);
+            }
             // Let the sender drain, then stop.
             let client = reqwest::Client::new();
             for _ in 0..200 {

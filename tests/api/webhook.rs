@@ -1,7 +1,7 @@
 //! POST /webhook and GET /webhook as Meta uses them.
 
 use crate::helpers::*;
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
 #[tokio::test]
@@ -518,5 +518,68 @@ async fn a_phone_only_record_and_a_bsuid_only_record_of_one_person_become_one() 
     assert_eq!(
         (entry.wa_id.as_deref(), entry.bsuid.as_deref()),
         (Some(phone), Some(bsuid))
+    );
+}
+
+/// A message carrying both ids, as WhatsApp sends most of them.
+fn from_both(phone: &str, bsuid: &str, id: &str, text: &str) -> serde_json::Value {
+    let mut webhook = text_message(phone, id, text);
+    let value = &mut webhook["entry"][0]["changes"][0]["value"];
+    value["contacts"][0]["user_id"] = json!(bsuid);
+    value["messages"][0]["from_user_id"] = json!(bsuid);
+    webhook
+}
+
+#[tokio::test]
+async fn replies_go_to_the_senders_phone_now_and_a_recycled_number_is_a_new_person() {
+    let app = spawn_app().await;
+    graph_accepts_messages(&app.graph).await;
+    let (old_phone, new_phone) = ("447711000010", "447711000011");
+    app.post_webhook(&from_both(
+        old_phone,
+        "GB.OWNER0000000001",
+        "wamid.R1",
+        "STOP",
+    ))
+    .await;
+    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_secs(30)) // past the pair spacing
+        .await;
+    // The number went to someone else, who has never written.
+    app.post_webhook(&from_both(
+        old_phone,
+        "GB.OWNER0000000002",
+        "wamid.R2",
+        "hello",
+    ))
+    .await;
+    let newcomer = app.log("wamid.R2").await;
+    assert_eq!(
+        newcomer.decision, "notified",
+        "not the first owner's opt-out"
+    );
+    assert_ne!(newcomer.pseudonym, app.log("wamid.R1").await.pseudonym);
+    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_secs(30)) // past the pair spacing
+        .await;
+    // The first owner writes from a new number and asks for Spanish.
+    app.post_webhook(&from_both(
+        new_phone,
+        "GB.OWNER0000000001",
+        "wamid.R3",
+        "START",
+    ))
+    .await;
+    assert_eq!(app.log("wamid.R3").await.decision, "keyword");
+    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_secs(30)) // past the pair spacing
+        .await;
+    let recipients: Vec<String> = app
+        .sent_messages()
+        .await
+        .iter()
+        .map(|m| m["to"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        recipients,
+        [old_phone, old_phone, new_phone],
+        "stop confirmation, the newcomer's notice, the start confirmation"
     );
 }

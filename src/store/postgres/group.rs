@@ -222,17 +222,20 @@ async fn write(
             .execute(&mut *tx)
             .await?;
     }
+    if !plan.phones_freed.is_empty() {
+        // Before any row takes them: the phones of merged records, and of
+        // those whose number went to someone else.
+        sqlx::query("UPDATE users SET wa_id = NULL WHERE id = ANY($1)")
+            .bind(&plan.phones_freed)
+            .execute(&mut *tx)
+            .await?;
+    }
+    write_rows(tx, plan, changed).await?;
     let from: Vec<i64> = plan.merges.iter().map(|m| m.from).collect();
     let into: Vec<i64> = plan.merges.iter().map(|m| m.into).collect();
     if from.is_empty() {
-        return write_rows(tx, plan, changed).await;
+        return Ok(());
     }
-    // Frees the merged records' phones before any row takes them.
-    sqlx::query("UPDATE users SET wa_id = NULL WHERE id = ANY($1)")
-        .bind(&from)
-        .execute(&mut *tx)
-        .await?;
-    write_rows(tx, plan, changed).await?;
     for statement in MERGE {
         sqlx::query(statement)
             .bind(&from)

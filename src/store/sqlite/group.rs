@@ -178,9 +178,10 @@ const FORGET_UNREACHED: &str = "
     WHERE n.id IN (SELECT value FROM json_each($1)) AND users.id = n.user_id
       AND users.last_notice_at = n.created_at";
 
-/// Frees the phones of records merged into others, before any row takes them.
+/// Frees the phones of records merged into others or whose number went
+/// to someone else, before any row takes them.
 const RELEASE_PHONES: &str =
-    "UPDATE users SET wa_id = NULL WHERE id IN (SELECT value->>'from' FROM json_each($1))";
+    "UPDATE users SET wa_id = NULL WHERE id IN (SELECT value FROM json_each($1))";
 
 /// Moves merged records' messages, notices and link to the record they
 /// went into, then deletes them.
@@ -208,9 +209,9 @@ async fn write(
     }
     let merges = (!plan.merges.is_empty()).then(|| rows::json(&plan.merges));
     let unreached = progress::ended_unreached(changed);
-    if let Some(merges) = &merges {
+    if !plan.phones_freed.is_empty() {
         sqlx::query(RELEASE_PHONES)
-            .bind(merges)
+            .bind(rows::json(&plan.phones_freed))
             .execute(&mut *tx)
             .await?;
     }
