@@ -118,6 +118,25 @@ fn problems_in(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// Asserts the set's only problem is in `file` (at `line`, when given)
+/// and says `what`.
+fn assert_only_problem(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    line: Option<usize>,
+    what: &str,
+) {
+    let problems = problems_in(dir);
+    let place = match line {
+        Some(line) => format!("{}:{line}:", file.display()),
+        None => file.display().to_string(),
+    };
+    assert!(
+        problems.len() == 1 && problems[0].starts_with(&place) && problems[0].contains(what),
+        "{problems:#?}"
+    );
+}
+
 fn line_of(file: &std::path::Path, needle: &str) -> usize {
     std::fs::read_to_string(file)
         .unwrap()
@@ -215,28 +234,19 @@ fn a_url_written_inside_a_sentence_is_reported() {
             1,
         )
     });
-    let problems = problems_in(dir.path());
-    assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert!(
-        problems[0].starts_with(&file.display().to_string())
-            && problems[0].contains("a URL is not on a line of its own"),
-        "{problems:#?}"
-    );
+    assert_only_problem(dir.path(), &file, None, "a URL is not on a line of its own");
 }
 
 #[test]
 fn a_misspelled_function_under_a_selector_is_reported() {
     // Fluent would quietly take the default variant: "1 days" forever.
     let (dir, file) = broken_copy("ar", |t| t.replacen("PLURAL($days)", "PLURL($days)", 1));
-    let problems = problems_in(dir.path());
-    assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert!(
-        problems[0].starts_with(&format!(
-            "{}:{}:",
-            file.display(),
-            line_of(&file, "notice-countdown =")
-        )) && problems[0].contains("PLURL(), which does not exist"),
-        "{problems:#?}"
+    let line = line_of(&file, "notice-countdown =");
+    assert_only_problem(
+        dir.path(),
+        &file,
+        Some(line),
+        "PLURL(), which does not exist",
     );
 }
 
@@ -250,13 +260,7 @@ fn an_isolate_or_letter_mark_inside_a_url_is_reported() {
                 1,
             )
         });
-        let problems = problems_in(dir.path());
-        assert_eq!(problems.len(), 1, "{mark:?}: {problems:#?}");
-        assert!(
-            problems[0].starts_with(&file.display().to_string())
-                && problems[0].contains("invisible mark"),
-            "{mark:?}: {problems:#?}"
-        );
+        assert_only_problem(dir.path(), &file, None, "invisible mark");
     }
 }
 
@@ -265,15 +269,12 @@ fn a_language_code_among_language_names_is_reported() {
     let (dir, file) = broken_copy("hi", |t| {
         t.replacen("language-names = ", "language-names = hi, ", 1)
     });
-    let problems = problems_in(dir.path());
-    assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert!(
-        problems[0].starts_with(&format!(
-            "{}:{}:",
-            file.display(),
-            line_of(&file, "language-names")
-        )) && problems[0].contains("`hi` in language-names is a language code"),
-        "{problems:#?}"
+    let line = line_of(&file, "language-names");
+    assert_only_problem(
+        dir.path(),
+        &file,
+        Some(line),
+        "`hi` in language-names is a language code",
     );
 }
 
