@@ -3,7 +3,7 @@
 //! newest change wins; a set that fails the check never reaches a user.
 
 use crate::i18n::{
-    Catalog, LiveCatalog, LocaleFile, NoticeArgs, check, read_locale_dir, version_of,
+    Catalog, LiveCatalog, LocaleFile, NoticeArgs, check, read_locale_set, version_of,
 };
 use crate::store::{PublishedLocales, Store};
 use anyhow::Context;
@@ -28,7 +28,8 @@ pub async fn publish(
     if !problems.is_empty() {
         return Ok(Err(problems.iter().map(ToString::to_string).collect()));
     }
-    let files = read_locale_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    let files = read_locale_set(dir)
+        .map_err(|problems| anyhow::anyhow!("cannot read {}: {}", dir.display(), problems[0]))?;
     let version = version_of(&files);
     store
         .publish_locales(
@@ -111,11 +112,10 @@ pub async fn watch(catalog: Arc<LiveCatalog>, store: Arc<dyn Store>, mut seen: O
         }
         #[cfg(not(unix))]
         tokio::time::sleep(WATCH_INTERVAL).await;
-        let now = read_locale_dir(catalog.dir())
-            .map(|files| version_of(&files))
-            .ok();
+        let read = read_locale_set(catalog.dir());
+        let now = read.as_ref().ok().map(|files| version_of(files));
         if now != folder {
-            catalog.reload();
+            catalog.load(read);
             folder = now;
         }
         seen = install_published(&catalog, store.as_ref(), seen).await;

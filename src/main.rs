@@ -305,7 +305,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 eprintln!("sunset: {} problem(s) in {}", problems.len(), dir.display());
                 return Ok(ExitCode::from(1));
             }
-            let count = sunset::i18n::read_locale_dir(dir).map_or(0, |files| files.len());
+            let count = sunset::i18n::read_locale_set(dir).map_or(0, |files| files.len());
             println!("{count} locales in {} checked: no problems", dir.display());
         }
         Command::Locales(LocalesCommand::Publish) => {

@@ -91,10 +91,16 @@ pub struct UserRef {
     pub bsuid: Option<Bsuid>,
 }
 
+/// A character of a phone number as people write it, spaces aside:
+/// +44 20 7946-0958, (20) 100 123 4567.
+fn in_written_number(c: char) -> bool {
+    c.is_ascii_digit() || "+-().".contains(c)
+}
+
 /// A phone number as people write it (201001234567, +20 100 123-4567) or
 /// a BSUID, as the id it is stored by; `None` when it is neither.
 pub fn user_key(raw: &str) -> Option<String> {
-    let written = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    let written = |c: char| c == ' ' || in_written_number(c);
     let digits: String = if raw.trim().chars().all(written) {
         raw.chars().filter(char::is_ascii_digit).collect()
     } else {
@@ -112,10 +118,7 @@ pub fn user_key(raw: &str) -> Option<String> {
 /// its error codes have six digits at most.
 pub fn without_ids(text: &str) -> String {
     let numeric = |word: &str| {
-        word.chars().any(|c| c.is_ascii_digit())
-            && word
-                .chars()
-                .all(|c| c.is_ascii_digit() || "+-().".contains(c))
+        word.chars().any(|c| c.is_ascii_digit()) && word.chars().all(in_written_number)
     };
     let digits = |word: &str| word.chars().filter(char::is_ascii_digit).count();
     let names_someone = |word: &str| {

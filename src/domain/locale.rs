@@ -130,7 +130,7 @@ fn language_of_text_with(
 }
 
 /// The language part of a locale tag: `pt-BR` → `pt`.
-fn language(tag: &str) -> &str {
+pub fn language(tag: &str) -> &str {
     tag.split(['-', '_']).next().unwrap_or("")
 }
 

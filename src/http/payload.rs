@@ -143,8 +143,10 @@ pub fn read_body(body: &[u8]) -> Result<WebhookBatch, serde_json::Error> {
 ///
 /// Outside strings JSON has no backslash, so every `\` starts an escape.
 fn replace_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
+    const SURROGATE: std::ops::RangeInclusive<u16> = 0xD800..=0xDFFF;
     const HIGH: std::ops::RangeInclusive<u16> = 0xD800..=0xDBFF;
     const LOW: std::ops::RangeInclusive<u16> = 0xDC00..=0xDFFF;
+    // The UTF-16 unit of a `\uXXXX` escape starting at `at`.
     let unit_at = |at: usize| -> Option<u16> {
         let hex = body.get(at..at + 6)?.strip_prefix(b"\\u")?;
         u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
@@ -153,27 +155,25 @@ fn replace_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
     let mut replaced = false;
     let mut at = 0;
     while at < body.len() {
-        let escape = match (body[at], unit_at(at)) {
-            (b'\\', Some(high)) if HIGH.contains(&high) => {
-                if unit_at(at + 6).is_some_and(|low| LOW.contains(&low)) {
-                    12
-                } else {
-                    0
-                }
+        let kept = match unit_at(at) {
+            Some(high)
+                if HIGH.contains(&high)
+                    && unit_at(at + 6).is_some_and(|low| LOW.contains(&low)) =>
+            {
+                12
             }
-            (b'\\', Some(low)) if LOW.contains(&low) => 0,
-            (b'\\', _) => 2,
+            Some(half) if SURROGATE.contains(&half) => {
+                out.extend_from_slice(b"\\ufffd");
+                replaced = true;
+                at += 6;
+                continue;
+            }
+            _ if body[at] == b'\\' => 2,
             _ => 1,
         };
-        if escape == 0 {
-            out.extend_from_slice(b"\\ufffd");
-            replaced = true;
-            at += 6;
-        } else {
-            let end = (at + escape).min(body.len());
-            out.extend_from_slice(&body[at..end]);
-            at = end;
-        }
+        let end = (at + kept).min(body.len());
+        out.extend_from_slice(&body[at..end]);
+        at = end;
     }
     replaced.then_some(out)
 }

@@ -5,6 +5,7 @@ use super::parse::parse_resource;
 use super::{MAX_BODY_CHARS, NoticeArgs, REQUIRED_MESSAGES, RenderError, format, message_id};
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::keywords::{Keyword, KeywordBook};
+use crate::domain::locale::language;
 use crate::domain::notice::NoticeKind;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
@@ -115,24 +116,49 @@ impl Localizer {
             ("keywords-start", Keyword::Start),
             ("language-names", Keyword::Language(tag.to_owned())),
         ];
+        let at = |id, problem| LocaleProblem {
+            file: file.path.clone(),
+            line: super::check::message_line(&file.source, id),
+            problem,
+        };
         for (id, keyword) in lists {
             let Ok(words) = self.format(tag, id, &FluentArgs::new()) else {
                 continue;
             };
+            if matches!(keyword, Keyword::Language(_)) {
+                problems.extend(self.language_codes(&words).map(|code| {
+                    at(id, format!(
+                        "`{code}` in language-names is a language code, not a name: a user writing it would be switched to {tag}"
+                    ))
+                }));
+            }
             for (clash, meaning) in self.keywords.add(&words, &keyword) {
                 let meaning = match meaning {
                     Keyword::Stop => "a stop keyword (keywords-stop)".to_owned(),
                     Keyword::Start => "a start keyword (keywords-start)".to_owned(),
                     Keyword::Language(other) => format!("the name of {other} (its language-names)"),
                 };
-                problems.push(LocaleProblem {
-                    file: file.path.clone(),
-                    line: super::check::message_line(&file.source, id),
-                    problem: format!("`{clash}` in {id} is already {meaning}"),
-                });
+                problems.push(at(id, format!("`{clash}` in {id} is already {meaning}")));
             }
         }
         problems
+    }
+
+    /// The words of a `language-names` list that are language codes, not
+    /// names: a code is an everyday word somewhere ("Hi" is a greeting,
+    /// not Hindi; "de", "it"), and a user who wrote it would be switched.
+    fn language_codes<'w>(&self, words: &'w str) -> impl Iterator<Item = &'w str> + use<'_, 'w> {
+        let is_code = |word: &str| {
+            word.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+                && (word.len() == 2
+                    || self.bundles.keys().any(|tag| {
+                        tag.eq_ignore_ascii_case(word) || language(tag).eq_ignore_ascii_case(word)
+                    }))
+        };
+        words
+            .split(',')
+            .map(str::trim)
+            .filter(move |word| is_code(word))
     }
 
     /// A short hash of the files: the template version recorded with each notice.
@@ -286,7 +312,7 @@ fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<Lo
     bundle.set_use_isolating(false);
     let rules = plural_rules(tag).map_err(|p| vec![at(0, p)])?;
     bundle
-        .add_function(FUNCTIONS[0], move |positional, _named| {
+        .add_function(PLURAL, move |positional, _named| {
             plural_category(&rules, positional)
         })
         .map_err(|e| vec![at(0, e.to_string())])?;
@@ -299,8 +325,10 @@ fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<Lo
     Ok(bundle)
 }
 
+/// `PLURAL($n)`: the CLDR category of `$n`.
+const PLURAL: &str = "PLURAL";
 /// The functions a message may call.
-pub const FUNCTIONS: [&str; 1] = ["PLURAL"];
+pub const FUNCTIONS: [&str; 1] = [PLURAL];
 
 fn plural_rules(tag: &str) -> Result<PluralRules, String> {
     let locale = icu_locale_core::Locale::try_from_str(tag).map_err(|e| format!("`{tag}`: {e}"))?;

@@ -109,8 +109,14 @@ impl LiveCatalog {
 
     /// Loads the folder if what it holds is new.
     pub fn reload(&self) {
-        match read_locale_set(&self.dir) {
-            Ok(files) => self.install(&self.dir.clone(), &files),
+        self.load(read_locale_set(&self.dir));
+    }
+
+    /// Serves the folder's files as read, if new; what kept them from
+    /// being read is a refusal.
+    pub fn load(&self, read: Result<Vec<LocaleFile>, Vec<LocaleProblem>>) {
+        match read {
+            Ok(files) => self.install(&self.dir, &files),
             Err(problems) => self.refuse("unreadable".into(), &problems),
         }
     }

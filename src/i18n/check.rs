@@ -31,6 +31,7 @@ pub fn check(dir: &Path, sample: &NoticeArgs) -> Vec<LocaleProblem> {
         Ok(read) => read,
         Err(problem) => (vec![], vec![problem]),
     };
+    // When no file could be read, "no files" would only add noise.
     if !files.is_empty() || problems.is_empty() {
         problems.extend(check_files(dir, &files, sample).err().unwrap_or_default());
     }
@@ -78,11 +79,18 @@ pub fn check_files(
         let reference_broken = files
             .iter()
             .any(|f| f.tag == REFERENCE_LOCALE && !localizer.has_locale(&f.tag));
+        // Each file parsed once for what its messages use.
+        let parsed: Vec<Parsed> = loaded
+            .iter()
+            .map(|file| Parsed {
+                file,
+                uses: uses_by_message(&file.source),
+            })
+            .collect();
         if !reference_broken {
-            problems.extend(compare_variables(&loaded));
+            problems.extend(compare_variables(&parsed));
         }
-        problems.extend(loaded.iter().flat_map(unknown_functions));
-        problems.extend(language_codes(&loaded));
+        problems.extend(parsed.iter().flat_map(unknown_functions));
         for file in &loaded {
             problems.extend(check_renders(
                 localizer,
@@ -221,11 +229,11 @@ fn url_problem(text: &str, args: &NoticeArgs, kind: NoticeKind) -> Option<String
 
 /// Each message must show the reference locale's variables, no more, no
 /// fewer (in any of its variants).
-fn compare_variables(files: &[LocaleFile]) -> Vec<LocaleProblem> {
-    let Some(reference) = files.iter().find(|f| f.tag == REFERENCE_LOCALE) else {
+fn compare_variables(files: &[Parsed]) -> Vec<LocaleProblem> {
+    let Some(reference) = files.iter().find(|p| p.file.tag == REFERENCE_LOCALE) else {
         let folder = files
             .first()
-            .and_then(|f| f.path.parent()?.parent())
+            .and_then(|p| p.file.path.parent()?.parent())
             .unwrap_or(Path::new("."));
         return vec![LocaleProblem {
             file: folder.join(REFERENCE_LOCALE).join("sunset.ftl"),
@@ -233,15 +241,14 @@ fn compare_variables(files: &[LocaleFile]) -> Vec<LocaleProblem> {
             problem: "the reference locale en is missing".into(),
         }];
     };
-    let reference = variables_by_message(&reference.source);
+    let reference = &reference.uses;
+    fn variables<'u>(uses: &'u BTreeMap<String, Uses>, id: &str) -> &'u BTreeSet<String> {
+        static NONE: BTreeSet<String> = BTreeSet::new();
+        uses.get(id).map_or(&NONE, |u| &u.variables)
+    }
     let mut problems = vec![];
-    for LocaleFile {
-        tag: _,
-        path: file,
-        source,
-    } in files.iter().filter(|f| f.tag != REFERENCE_LOCALE)
-    {
-        let theirs = variables_by_message(source);
+    for Parsed { file, uses: theirs } in files.iter().filter(|p| p.file.tag != REFERENCE_LOCALE) {
+        let (file, source) = (&file.path, &file.source);
         for id in theirs.keys().filter(|id| !reference.contains_key(*id)) {
             problems.push(LocaleProblem {
                 file: file.clone(),
@@ -250,16 +257,13 @@ fn compare_variables(files: &[LocaleFile]) -> Vec<LocaleProblem> {
             });
         }
         for id in REQUIRED_MESSAGES {
-            let (expected, found) = (
-                reference.get(id).cloned().unwrap_or_default(),
-                theirs.get(id).cloned().unwrap_or_default(),
-            );
+            let (expected, found) = (variables(reference, id), variables(theirs, id));
             let missing: Vec<_> = expected
-                .difference(&found)
+                .difference(found)
                 .map(|v| format!("${v}"))
                 .collect();
             let unknown: Vec<_> = found
-                .difference(&expected)
+                .difference(expected)
                 .map(|v| format!("${v}"))
                 .collect();
             let at = |problem| LocaleProblem {
@@ -282,6 +286,12 @@ fn compare_variables(files: &[LocaleFile]) -> Vec<LocaleProblem> {
         }
     }
     problems
+}
+
+/// A loaded file and what each of its messages uses.
+struct Parsed<'a> {
+    file: &'a LocaleFile,
+    uses: BTreeMap<String, Uses>,
 }
 
 /// What a message's text uses: the variables it shows and the functions
@@ -307,13 +317,6 @@ fn uses_by_message(source: &str) -> BTreeMap<String, Uses> {
         }
     }
     out
-}
-
-fn variables_by_message(source: &str) -> BTreeMap<String, BTreeSet<String>> {
-    uses_by_message(source)
-        .into_iter()
-        .map(|(id, uses)| (id, uses.variables))
-        .collect()
 }
 
 impl Uses {
@@ -362,9 +365,10 @@ impl Uses {
 /// A function that does not exist fails loudly where a message shows its
 /// value, but under a selector Fluent quietly picks the default variant:
 /// `PLURL($days)` would write "1 days" forever.
-fn unknown_functions(file: &LocaleFile) -> Vec<LocaleProblem> {
+fn unknown_functions(parsed: &Parsed) -> Vec<LocaleProblem> {
+    let file = parsed.file;
     let mut problems = vec![];
-    for (id, uses) in uses_by_message(&file.source) {
+    for (id, uses) in &parsed.uses {
         for function in uses
             .functions
             .iter()
@@ -372,7 +376,7 @@ fn unknown_functions(file: &LocaleFile) -> Vec<LocaleProblem> {
         {
             problems.push(LocaleProblem {
                 file: file.path.clone(),
-                line: message_line(&file.source, &id),
+                line: message_line(&file.source, id),
                 problem: format!(
                     "{id} calls {function}(), which does not exist (there is {})",
                     FUNCTIONS.map(|f| format!("{f}()")).join(", ")
@@ -381,65 +385,6 @@ fn unknown_functions(file: &LocaleFile) -> Vec<LocaleProblem> {
         }
     }
     problems
-}
-
-/// Language names must be names: a bare code is an everyday word
-/// somewhere ("Hi" is a greeting, not Hindi; "de", "it"), and a user who
-/// wrote it would be switched to that language.
-fn language_codes(files: &[LocaleFile]) -> Vec<LocaleProblem> {
-    let codes: BTreeSet<String> = files
-        .iter()
-        .flat_map(|f| {
-            let tag = f.tag.to_lowercase();
-            let language = tag.split(['-', '_']).next().unwrap_or_default().to_owned();
-            [tag, language]
-        })
-        .collect();
-    let is_code = |word: &str| {
-        let word = word.to_lowercase();
-        word.is_ascii()
-            && word.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
-            && (codes.contains(&word) || word.len() == 2)
-    };
-    let mut problems = vec![];
-    for file in files {
-        let Some(names) = message_text(&file.source, "language-names") else {
-            continue;
-        };
-        for code in names.split(',').map(str::trim).filter(|w| is_code(w)) {
-            problems.push(LocaleProblem {
-                file: file.path.clone(),
-                line: message_line(&file.source, "language-names"),
-                problem: format!(
-                    "`{code}` in language-names is a language code, not a name: a user writing it would be switched to {}",
-                    file.tag
-                ),
-            });
-        }
-    }
-    problems
-}
-
-/// The plain text of a message without placeables (the keyword lists).
-fn message_text(source: &str, id: &str) -> Option<String> {
-    let resource = match fluent_syntax::parser::parse(source) {
-        Ok(resource) | Err((resource, _)) => resource,
-    };
-    resource.body.into_iter().find_map(|entry| match entry {
-        ast::Entry::Message(message) if message.id.name == id => Some(
-            message
-                .value?
-                .elements
-                .into_iter()
-                .fold(String::new(), |mut text, element| {
-                    if let ast::PatternElement::TextElement { value } = element {
-                        text.push_str(value);
-                    }
-                    text
-                }),
-        ),
-        _ => None,
-    })
 }
 
 /// The line a message starts on.

@@ -15,23 +15,10 @@ pub struct LocaleFile {
     pub source: String,
 }
 
-/// Every `<dir>/<tag>/sunset.ftl` with its text, sorted by tag.
-pub fn read_locale_dir(dir: &Path) -> std::io::Result<Vec<LocaleFile>> {
-    let (files, problems) =
-        read_locale_files(dir).map_err(|problem| std::io::Error::other(problem.to_string()))?;
-    match problems.into_iter().next() {
-        Some(problem) => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            problem.to_string(),
-        )),
-        None => Ok(files),
-    }
-}
-
-/// Every `<locale>/sunset.ftl` of `dir` that reads as text, and a problem
-/// for each that does not: one bad file hides no other. A byte order mark
-/// some editors write is dropped. Only a folder that cannot be listed is
-/// an error.
+/// Every `<locale>/sunset.ftl` of `dir` that reads as text, sorted by
+/// tag, and a problem for each that does not: one bad file hides no other.
+/// A byte order mark some editors write is dropped. Only a folder that
+/// cannot be listed is an error.
 pub fn read_locale_files(
     dir: &Path,
 ) -> Result<(Vec<LocaleFile>, Vec<LocaleProblem>), LocaleProblem> {
@@ -40,13 +27,13 @@ pub fn read_locale_files(
         line,
         problem,
     };
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| unreadable(dir, 0, format!("cannot read the locale folder: {e}")))?;
+    let unlisted =
+        |e: std::io::Error| unreadable(dir, 0, format!("cannot read the locale folder: {e}"));
+    let entries = std::fs::read_dir(dir).map_err(unlisted)?;
     let mut files = vec![];
     let mut problems = vec![];
     for entry in entries {
-        let entry =
-            entry.map_err(|e| unreadable(dir, 0, format!("cannot read the locale folder: {e}")))?;
+        let entry = entry.map_err(unlisted)?;
         let path = entry.path().join("sunset.ftl");
         if !path.is_file() {
             continue;
@@ -99,7 +86,7 @@ pub fn folders_without_file(dir: &Path) -> Vec<PathBuf> {
     folders
 }
 
-/// As [`read_locale_dir`], with a failure told as a locale problem.
+/// The folder's files, or every problem that kept one from being read.
 pub fn read_locale_set(dir: &Path) -> Result<Vec<LocaleFile>, Vec<LocaleProblem>> {
     match read_locale_files(dir) {
         Ok((files, problems)) if problems.is_empty() => Ok(files),
@@ -116,9 +103,4 @@ pub fn version_of(files: &[LocaleFile]) -> String {
         hasher.update(file.source.as_bytes());
     }
     hex::encode(&hasher.finalize()[..6])
-}
-
-/// The version the folder would load as; cheap enough to poll.
-pub fn fingerprint(dir: &Path) -> std::io::Result<String> {
-    Ok(version_of(&read_locale_dir(dir)?))
 }

@@ -10,10 +10,7 @@ mod parse;
 
 pub use bundle::{LocaleProblem, Localizer};
 pub use catalog::{Catalog, LiveCatalog, Refusal};
-pub use files::{
-    LocaleFile, fingerprint, folders_without_file, read_locale_dir, read_locale_files,
-    read_locale_set, version_of,
-};
+pub use files::{LocaleFile, folders_without_file, read_locale_files, read_locale_set, version_of};
 
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::notice::NoticeKind;

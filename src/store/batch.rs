@@ -326,8 +326,7 @@ impl Directory {
     /// another record holds it; a phone held by a record with no BSUID is
     /// merged in.
     fn set_id(&mut self, kind: IdKind, slot: usize, id: &str, take: Take) {
-        let number = self.users[slot].phone_number_id.clone();
-        let key = (number.clone(), id.to_owned());
+        let key = (self.users[slot].phone_number_id.clone(), id.to_owned());
         let current = kind.of(&mut self.users[slot]).clone();
         if current.as_deref() == Some(id) || (current.is_some() && take == Take::IfMissing) {
             return;
@@ -337,34 +336,30 @@ impl Directory {
                 return;
             }
             let phone_only = matches!(kind, IdKind::WaId) && self.users[holder].bsuid.is_none();
+            // A phone-only record is the same person first seen by phone.
             // PostgreSQL makes the records of a group's senders before the
             // group: one no message reached yet is no one's, and a number
             // change onto it moves in as onto a free number.
-            let blank = phone_only && self.users[holder].last_message_at.is_none();
+            let same_person = match take {
+                Take::NumberChange => phone_only && self.users[holder].last_message_at.is_none(),
+                Take::IfMissing | Take::Latest => phone_only,
+            };
+            if same_person {
+                self.release(kind, slot, current);
+                self.merge(holder, slot, key);
+                return;
+            }
             match take {
-                Take::NumberChange if blank => {
-                    self.release(kind, slot, current);
-                    self.merge(holder, slot, key);
-                }
-                Take::NumberChange => self.carry_choices(slot, holder),
-                _ if phone_only => {
-                    self.release(kind, slot, current);
-                    self.merge(holder, slot, key);
-                }
+                Take::IfMissing => return,
+                Take::NumberChange => return self.carry_choices(slot, holder),
                 // WhatsApp gave the number to this sender, whose BSUID is
                 // not the holder's: the holder no longer has it.
                 Take::Latest => {
-                    self.release(kind, slot, current);
                     *kind.of(&mut self.users[holder]) = None;
                     self.phones_taken.push(holder);
-                    self.index(kind).insert(key, slot);
-                    *kind.of(&mut self.users[slot]) = Some(id.to_owned());
                 }
-                Take::IfMissing => {}
             }
-            return;
-        }
-        if self.released.contains(&key) {
+        } else if self.released.contains(&key) {
             return;
         }
         self.release(kind, slot, current);

@@ -445,6 +445,18 @@ pub async fn analyst_stats(app: &TestApp) -> Value {
         .unwrap()
 }
 
+/// A delivery report for the notice sent as `outbound_id`.
+pub fn status_report(outbound_id: &str, state: &str) -> Value {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "15550001111", "phone_number_id": "100000000000001" },
+            "statuses": [{ "id": outbound_id, "status": state, "timestamp": Timestamp::now().as_second().to_string() }],
+        }}]}],
+    })
+}
+
 /// A one-message text webhook from a phone number.
 pub fn text_message(from: &str, message_id: &str, body: &str) -> Value {
     json!({

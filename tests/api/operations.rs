@@ -406,11 +406,15 @@ fn a_secret_in_the_settings_file_or_a_missing_one_stops_start_up() {
         "[campaign]\ndeadline = \"2027-06-30T23:59:59Z\"\n[whatsapp]\naccess_token = \"x\"\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_sunset"))
-        .args(["migrate"])
-        .env("SUNSET_CONFIG", &file)
-        .output()
-        .unwrap();
+    let migrate = |env: &[(&str, &str)]| {
+        Command::new(env!("CARGO_BIN_EXE_sunset"))
+            .args(["migrate"])
+            .env("SUNSET_CONFIG", &file)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let output = migrate(&[]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("access_token"));
     std::fs::write(
@@ -418,56 +422,35 @@ fn a_secret_in_the_settings_file_or_a_missing_one_stops_start_up() {
         "[campaign]\ndeadline = \"2027-06-30T23:59:59Z\"\n[campaign.vars]\nsigning_key = \"x\"\n",
     )
     .unwrap();
-    let in_vars = Command::new(env!("CARGO_BIN_EXE_sunset"))
-        .args(["migrate"])
-        .env("SUNSET_CONFIG", &file)
-        .output()
-        .unwrap();
+    let in_vars = migrate(&[]);
     assert_eq!(in_vars.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&in_vars.stderr).contains("`signing_key` is a secret"));
     std::fs::write(&file, "[campaign]\ndeadline = \"2027-06-30T23:59:59Z\"\n").unwrap();
-    let live = Command::new(env!("CARGO_BIN_EXE_sunset"))
-        .args(["migrate"])
-        .env("SUNSET_CONFIG", &file)
-        .env("SUNSET_ACCESS_TOKEN", "token")
-        .output()
-        .unwrap();
+    let live = migrate(&[("SUNSET_ACCESS_TOKEN", "token")]);
     assert_eq!(live.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&live.stderr);
     assert!(
         stderr.contains("SUNSET_APP_SECRET") && stderr.lines().count() == 1,
         "{stderr}"
     );
-    let unmatchable = Command::new(env!("CARGO_BIN_EXE_sunset"))
-        .args(["migrate"])
-        .env("SUNSET_CONFIG", &file)
-        .env(
-            "SUNSET_WHATSAPP__TEST_RECIPIENTS",
-            r#"["15558600001", "abc"]"#,
-        )
-        .output()
-        .unwrap();
+    let unmatchable = migrate(&[(
+        "SUNSET_WHATSAPP__TEST_RECIPIENTS",
+        r#"["15558600001", "abc"]"#,
+    )]);
     assert_eq!(unmatchable.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&unmatchable.stderr);
     assert!(
         stderr.contains("whatsapp.test_recipients: `abc`"),
         "{stderr}"
     );
-    let one_token = Command::new(env!("CARGO_BIN_EXE_sunset"))
-        .args(["migrate"])
-        .env("SUNSET_CONFIG", &file)
-        .env("SUNSET_ADMIN_TOKEN", "shared")
-        .env("SUNSET_ANALYST_TOKEN", "shared")
-        .output()
-        .unwrap();
+    let one_token = migrate(&[
+        ("SUNSET_ADMIN_TOKEN", "shared"),
+        ("SUNSET_ANALYST_TOKEN", "shared"),
+    ]);
     assert_eq!(one_token.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&one_token.stderr).contains("a token of their own"));
     std::fs::write(&file, "[campaign]\ntimezone = \"Mars/Base\"\n").unwrap();
-    let no_deadline = Command::new(env!("CARGO_BIN_EXE_sunset"))
-        .args(["migrate"])
-        .env("SUNSET_CONFIG", &file)
-        .output()
-        .unwrap();
+    let no_deadline = migrate(&[]);
     assert!(String::from_utf8_lossy(&no_deadline.stderr).contains("campaign.deadline"));
 }
 

@@ -2,6 +2,7 @@
 
 use crate::helpers::*;
 use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
 use sunset::store::LogEntry;
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, ResponseTemplate};
@@ -90,23 +91,25 @@ async fn the_arabic_notice_uses_the_right_plural_form_for_each_day_count() {
     }
 }
 
+/// A report on the first notice sent (to 15551234567), with `extra` fields.
+fn first_notice_report(state: &str, extra: Value) -> Value {
+    let mut report = status_report("wamid.OUT0000", state);
+    let status = &mut report["entry"][0]["changes"][0]["value"]["statuses"][0];
+    status["recipient_id"] = json!("15551234567");
+    status["biz_opaque_callback_data"] = json!("1");
+    for (key, value) in extra.as_object().into_iter().flatten() {
+        status[key] = value.clone();
+    }
+    report
+}
+
 #[tokio::test]
 async fn delivery_reports_move_a_notice_forward_only() {
     let app = spawn_app().await;
     graph_accepts_messages(&app.graph).await;
     app.post_webhook(&fixture("text_en")).await;
     app.drain_outbox().await;
-    let status = |state: &str| {
-        serde_json::json!({
-            "object": "whatsapp_business_account",
-            "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": { "display_phone_number": "15550001111", "phone_number_id": "100000000000001" },
-                "statuses": [{ "id": "wamid.OUT0000", "status": state, "timestamp": Timestamp::now().as_second().to_string(),
-                               "recipient_id": "15551234567", "biz_opaque_callback_data": "1" }],
-            }}]}],
-        })
-    };
+    let status = |state: &str| first_notice_report(state, json!({}));
     let status_now = || async { app.log("wamid.FAKE_IN_TEXT_EN_0001").await.status.unwrap() };
     app.post_webhook(&status("read")).await;
     assert_eq!(status_now().await, "read");
@@ -124,17 +127,10 @@ async fn a_failure_report_quoting_the_recipient_is_logged_without_the_number() {
     graph_accepts_messages(&app.graph).await;
     app.post_webhook(&fixture("text_en")).await;
     app.drain_outbox().await;
-    let failed = serde_json::json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "15550001111", "phone_number_id": "100000000000001" },
-            "statuses": [{ "id": "wamid.OUT0000", "status": "failed",
-                           "timestamp": Timestamp::now().as_second().to_string(),
-                           "recipient_id": "15551234567", "biz_opaque_callback_data": "1",
-                           "errors": [{ "code": 131026, "title": "Message undeliverable to +1 555 123 4567" }] }],
-        }}]}],
-    });
+    let failed = first_notice_report(
+        "failed",
+        json!({ "errors": [{ "code": 131026, "title": "Message undeliverable to +1 555 123 4567" }] }),
+    );
     assert_eq!(app.post_webhook(&failed).await.status(), 200);
     let entry = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
     assert_eq!(entry.status.as_deref(), Some("failed"));

@@ -108,18 +108,6 @@ async fn assert_stats_are_a_recount(app: &TestApp, step: &str) {
     }
 }
 
-/// A delivery report for the notice sent as `outbound_id`.
-fn status_report(outbound_id: &str, state: &str) -> Value {
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "15550001111", "phone_number_id": "100000000000001" },
-            "statuses": [{ "id": outbound_id, "status": state, "timestamp": Timestamp::now().as_second().to_string() }],
-        }}]}],
-    })
-}
-
 #[tokio::test]
 async fn stats_stay_a_recount_of_the_log_through_statuses_clicks_links_forget_and_purge() {
     let app = seeded().await;

@@ -530,47 +530,30 @@ fn from_both(phone: &str, bsuid: &str, id: &str, text: &str) -> serde_json::Valu
     webhook
 }
 
+/// Posts a webhook, then sends what it queued as the sender would within
+/// half a minute: a starting box waits a second before its first send,
+/// and one user's notices are spaced.
+async fn post_and_send(app: &TestApp, webhook: &serde_json::Value) {
+    app.post_webhook(webhook).await;
+    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_secs(30))
+        .await;
+}
+
 #[tokio::test]
 async fn replies_go_to_the_senders_phone_now_and_a_recycled_number_is_a_new_person() {
     let app = spawn_app().await;
     graph_accepts_messages(&app.graph).await;
     let (old_phone, new_phone) = ("447711000010", "447711000011");
-    app.post_webhook(&from_both(
-        old_phone,
-        "GB.OWNER0000000001",
-        "wamid.R1",
-        "STOP",
-    ))
-    .await;
-    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_secs(30)) // past the pair spacing
-        .await;
+    let (owner, newcomer) = ("GB.OWNER0000000001", "GB.OWNER0000000002");
+    post_and_send(&app, &from_both(old_phone, owner, "wamid.R1", "STOP")).await;
     // The number went to someone else, who has never written.
-    app.post_webhook(&from_both(
-        old_phone,
-        "GB.OWNER0000000002",
-        "wamid.R2",
-        "hello",
-    ))
-    .await;
-    let newcomer = app.log("wamid.R2").await;
-    assert_eq!(
-        newcomer.decision, "notified",
-        "not the first owner's opt-out"
-    );
-    assert_ne!(newcomer.pseudonym, app.log("wamid.R1").await.pseudonym);
-    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_secs(30)) // past the pair spacing
-        .await;
-    // The first owner writes from a new number and asks for Spanish.
-    app.post_webhook(&from_both(
-        new_phone,
-        "GB.OWNER0000000001",
-        "wamid.R3",
-        "START",
-    ))
-    .await;
+    post_and_send(&app, &from_both(old_phone, newcomer, "wamid.R2", "hello")).await;
+    let second = app.log("wamid.R2").await;
+    assert_eq!(second.decision, "notified", "not the first owner's opt-out");
+    assert_ne!(second.pseudonym, app.log("wamid.R1").await.pseudonym);
+    // The first owner writes from a new number and opts in again.
+    post_and_send(&app, &from_both(new_phone, owner, "wamid.R3", "START")).await;
     assert_eq!(app.log("wamid.R3").await.decision, "keyword");
-    app.drain_outbox_at(Timestamp::now() + SignedDuration::from_secs(30)) // past the pair spacing
-        .await;
     let recipients: Vec<String> = app
         .sent_messages()
         .await
