@@ -169,6 +169,8 @@ async fn main() -> ExitCode {
     };
     match run(cli.command, config).await {
         Ok(code) => code,
+        // The reader went away (`export | head`): it has all it wanted.
+        Err(error) if is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("sunset: {error:#}");
             ExitCode::from(1)
@@ -194,7 +196,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             startup::open_store(&config.settings.server.database_url).await?;
             println!(
                 "database is up to date: {}",
-                config.settings.server.database_url
+                startup::shown_url(&config.settings.server.database_url)
             );
         }
         Command::Simulate {
@@ -342,13 +344,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// The store at `url`, which must exist already: a command run in the
 /// wrong folder must not report on a new, empty database.
 async fn existing_store(url: &str, verb: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
     startup::open_existing_store(url).await?.ok_or_else(|| {
         anyhow::anyhow!(
-            "no database at {url} to {verb}: run this where `sunset serve` runs, \
-             or set server.database_url"
+            "no database at {} to {verb}: run this where `sunset serve` runs, \
+             or set server.database_url",
+            startup::shown_url(url)
         )
     })
 }

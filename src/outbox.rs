@@ -26,8 +26,10 @@ pub const LEASE: SignedDuration = SignedDuration::from_mins(2);
 const LEASE_MARGIN: SignedDuration = SignedDuration::from_secs(30);
 /// A paused number is probed this often.
 pub const PROBE_INTERVAL: SignedDuration = SignedDuration::from_mins(5);
-/// After a 131048 the number sends at half speed this long.
+/// After a 131048 the number sends at half its rate, on every box, this long.
 const SLOWDOWN: SignedDuration = SignedDuration::from_mins(15);
+/// The error title of a notice that was still queued when its user sent STOP.
+pub const OPTED_OUT_BEFORE_SENDING: &str = "the user opted out before it was sent";
 const MAX_BACKOFF: SignedDuration = SignedDuration::from_mins(10);
 const BATCH: u32 = 64;
 /// Notices one box holds at once, waiting for their send slot or being
@@ -72,7 +74,6 @@ pub struct Outbox {
     /// The spacing of sends to one number: `messages_per_second`, shared
     /// by every box through the store's send budget.
     interval: SignedDuration,
-    slowed_until: Mutex<HashMap<String, Timestamp>>,
     /// Graph API calls open at once, each until its outcome is recorded:
     /// what a crash between the answer and the record can send twice.
     calls: Semaphore,
@@ -102,7 +103,6 @@ impl Outbox {
             catalog,
             campaign,
             interval: SignedDuration::from_secs_f64(1.0 / rate),
-            slowed_until: Mutex::new(HashMap::new()),
             calls: Semaphore::new(usize::try_from(pace.sends_in_flight.max(1)).unwrap_or(1)),
             pair_spacing: pace.pair_spacing,
             per_window: usize::try_from(pace.messages_per_second.max(1)).unwrap_or(1),
@@ -198,13 +198,12 @@ impl Outbox {
         }
         let mut next_slot = HashMap::new();
         for (number, count) in live {
-            let interval = self.interval_for(&number, now);
             // Slots are kept in real time, whatever `now` the round runs at.
-            let first = self
+            let slots = self
                 .store
-                .reserve_sends(&number, count, interval, Timestamp::now())
+                .reserve_sends(&number, count, self.interval, Timestamp::now())
                 .await?;
-            next_slot.insert(number, (first, interval));
+            next_slot.insert(number, (slots.first, slots.interval));
         }
         Ok(due
             .into_iter()
@@ -253,22 +252,9 @@ impl Outbox {
 
     /// Whether the attempt will call the Graph API.
     fn sends_live(&self, notice: &DueNotice, now: Timestamp) -> bool {
-        now < notice.last_message_at + REPLY_WINDOW && self.live_recipient(notice).is_some()
-    }
-
-    /// The number's spacing: twice as wide for a while after a 131048.
-    fn interval_for(&self, phone_number_id: &str, now: Timestamp) -> SignedDuration {
-        let slowed = self
-            .slowed_until
-            .lock()
-            .ok()
-            .and_then(|m| m.get(phone_number_id).copied())
-            .is_some_and(|until| until > now);
-        if slowed {
-            self.interval * 2
-        } else {
-            self.interval
-        }
+        now < notice.last_message_at + REPLY_WINDOW
+            && !notice.overtaken_by_opt_out()
+            && self.live_recipient(notice).is_some()
     }
 
     async fn attempt_logged(&self, notice: DueNotice, slot: Option<Timestamp>, now: Timestamp) {
@@ -284,6 +270,17 @@ impl Outbox {
         slot: Option<Timestamp>,
         now: Timestamp,
     ) -> anyhow::Result<()> {
+        if notice.overtaken_by_opt_out() {
+            tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "the user opted out before it was sent: failed, unsent");
+            let cancelled = AttemptOutcome::Failed {
+                error: ErrorInfo {
+                    code: None,
+                    title: OPTED_OUT_BEFORE_SENDING.to_owned(),
+                },
+                rendered: None,
+            };
+            return self.finish(&notice, cancelled, now).await;
+        }
         let window_closes = notice.last_message_at + REPLY_WINDOW;
         if now >= window_closes {
             tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "24-hour window closed before sending: expired");
@@ -457,9 +454,10 @@ impl Outbox {
                 rendered: Some(rendered),
             },
             ErrorAction::FailAndSlowDown => {
-                if let Ok(mut slowed) = self.slowed_until.lock() {
-                    slowed.insert(notice.phone_number_id.clone(), now + SLOWDOWN);
-                }
+                tracing::warn!(phone_number_id = %notice.phone_number_id, until = %(now + SLOWDOWN), "spam rate limit: the number sends at half its rate");
+                self.store
+                    .slow_down(&notice.phone_number_id, now + SLOWDOWN)
+                    .await?;
                 AttemptOutcome::Failed {
                     error: info,
                     rendered: Some(rendered),

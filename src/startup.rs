@@ -26,6 +26,25 @@ const SENDER_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 /// fold (PostgreSQL; SQLite's triggers keep them current).
 const ROLLUP_FOLD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// `database_url` as it may be shown in errors and output: its password,
+/// if it has one, masked.
+pub fn shown_url(database_url: &str) -> String {
+    match reqwest::Url::parse(database_url) {
+        Ok(mut url) if url.password().is_some() => {
+            url.set_password(Some("****")).ok();
+            url.to_string()
+        }
+        _ => database_url.to_owned(),
+    }
+}
+
+fn cannot_open(database_url: &str) -> String {
+    format!(
+        "server.database_url: cannot open `{}`",
+        shown_url(database_url)
+    )
+}
+
 /// Opens the store that `database_url` names, migrated.
 pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let scheme = database_url.split(':').next().unwrap_or_default();
@@ -33,28 +52,46 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
         "sqlite" => {
             let store = SqliteStore::connect(database_url)
                 .await
-                .with_context(|| format!("server.database_url: cannot open `{database_url}`"))?;
+                .with_context(|| cannot_open(database_url))?;
             Ok(Arc::new(store))
         }
         "postgres" | "postgresql" => {
             let store = PgStore::connect(database_url)
                 .await
-                .with_context(|| format!("server.database_url: cannot open `{database_url}`"))?;
+                .with_context(|| cannot_open(database_url))?;
             Ok(Arc::new(store))
         }
         _ => {
-            bail!("server.database_url: `{database_url}` must start with sqlite:// or postgres://")
+            bail!(
+                "server.database_url: `{}` must start with sqlite:// or postgres://",
+                shown_url(database_url)
+            )
         }
     }
 }
 
-/// The store `database_url` names if it already exists (a SQLite file that
-/// is not there is not created), for commands that only read.
+/// The store `database_url` names if it already exists, for commands that
+/// read or erase: a SQLite file that is not there is not created, and a
+/// PostgreSQL database that `sunset` never migrated is not migrated.
 pub async fn open_existing_store(database_url: &str) -> anyhow::Result<Option<Arc<dyn Store>>> {
     if database_url.starts_with("sqlite:") {
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)
             .with_context(|| format!("server.database_url: cannot read `{database_url}`"))?;
         if !options.get_filename().is_file() {
+            return Ok(None);
+        }
+    } else if database_url.starts_with("postgres") {
+        use sqlx::Connection;
+        let mut connection = sqlx::PgConnection::connect(database_url)
+            .await
+            .with_context(|| cannot_open(database_url))?;
+        let migrated: bool =
+            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                .fetch_one(&mut connection)
+                .await
+                .with_context(|| cannot_open(database_url))?;
+        connection.close().await.ok();
+        if !migrated {
             return Ok(None);
         }
     }
@@ -303,5 +340,23 @@ async fn fold_rollups_every(store: Arc<dyn Store>, interval: std::time::Duration
         if let Err(error) = store.fold_rollups().await {
             tracing::warn!(%error, "cannot fold the stats rollups; the next read of the stats will");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_url;
+
+    #[test]
+    fn a_database_password_is_never_shown() {
+        assert_eq!(
+            shown_url("postgres://sunset:hunter2@db.internal:5432/sunset"),
+            "postgres://sunset:****@db.internal:5432/sunset"
+        );
+        assert_eq!(
+            shown_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(shown_url("sqlite://sunset.db"), "sqlite://sunset.db");
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 /// What a keyword message asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,11 +17,15 @@ pub enum Keyword {
 /// or emoji, Arabic hamza forms and vowel marks unified, spaces collapsed.
 /// "STOP!", " stop 🛑" and "Stop." all become "stop".
 pub fn fold(text: &str) -> String {
-    collapse_spaces(&folded_chars(text).collect::<String>())
+    collapse_spaces(folded_chars(text).map(|c| if c == PUNCTUATION { ' ' } else { c }))
 }
 
+/// Stands for a punctuation mark in [`folded_chars`]: a space between
+/// words ("n'envoyez" as "n envoyez"), or nothing at all ("s.t.o.p").
+const PUNCTUATION: char = '\u{1F}';
+
 /// The characters of [`fold`] before spaces collapse: a space stands for
-/// each character that is no part of a word.
+/// each symbol or emoji, [`PUNCTUATION`] for each punctuation mark.
 fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
     text.nfkc()
         .flat_map(char::to_lowercase)
@@ -33,18 +38,22 @@ fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
             // and makes I an i where Turkish means ı ("ÇIK" → "çik").
             '\u{0307}' => None,
             'ı' => Some('i'),
-            c if c.is_alphanumeric() || is_mark(c) => Some(c),
-            _ => Some(' '),
+            // Combining vowel signs (Devanagari matras and the like)
+            // belong to their words.
+            c if c.is_alphanumeric() => Some(c),
+            c => Some(match c.general_category_group() {
+                GeneralCategoryGroup::Mark => c,
+                GeneralCategoryGroup::Punctuation => PUNCTUATION,
+                _ => ' ',
+            }),
         })
 }
 
-fn collapse_spaces(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Combining vowel signs (Devanagari matras and the like) belong to words.
-fn is_mark(c: char) -> bool {
-    matches!(c, '\u{0900}'..='\u{097F}' | '\u{0300}'..='\u{036F}' | '\u{0610}'..='\u{061A}')
+fn collapse_spaces(text: impl Iterator<Item = char>) -> String {
+    text.collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Every keyword of every locale, folded.
@@ -81,7 +90,7 @@ impl KeywordBook {
         let mut folded = String::new();
         let mut letters = 0;
         for c in folded_chars(text) {
-            if c != ' ' {
+            if c != ' ' && c != PUNCTUATION {
                 letters += 1;
                 if letters > self.longest {
                     return None;
@@ -89,7 +98,13 @@ impl KeywordBook {
             }
             folded.push(c);
         }
-        self.words.get(&collapse_spaces(&folded))
+        let spaced = folded
+            .chars()
+            .map(|c| if c == PUNCTUATION { ' ' } else { c });
+        let dropped = folded.chars().filter(|c| *c != PUNCTUATION);
+        self.words
+            .get(&collapse_spaces(spaced))
+            .or_else(|| self.words.get(&collapse_spaces(dropped)))
     }
 }
 
@@ -124,12 +139,17 @@ mod tests {
             "İPTAL",
             "İptal",
             "ABONELİKTEN ÇIK",
+            "s.t.o.p",
+            "S-T-O-P!",
+            "«stop»",
+            "إيقاف؟",
         ] {
             assert_eq!(book.classify(stop), Some(&Keyword::Stop), "{stop}");
         }
         assert_eq!(book.classify("stop please"), None);
         assert_eq!(book.classify("abonelikten çıkmak istiyorum"), None);
         assert_eq!(book.classify("don't stop"), None);
+        assert_eq!(book.classify("stop.please"), None);
     }
 
     #[test]

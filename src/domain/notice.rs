@@ -28,6 +28,13 @@ impl NoticeKind {
         .into_iter()
         .find(|kind| kind.as_str() == raw)
     }
+
+    /// Whether it still goes out once the user has opted out: only the
+    /// confirmation of the opt-out itself. A notice queued before the STOP
+    /// (waiting out the pair spacing, a retry or a pause) never follows it.
+    pub fn goes_to_opted_out(self) -> bool {
+        self == Self::StopConfirmation
+    }
 }
 
 /// Where a notice stands. It only moves forward: `queued` → `sending` →

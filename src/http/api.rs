@@ -2,7 +2,8 @@
 //! the linking backend's call.
 
 use super::auth::Access;
-use super::{ApiError, AppState};
+use super::body::read_limited;
+use super::{ApiError, AppState, MAX_LINKED_BYTES};
 use crate::domain::decision::Decision;
 use crate::domain::notice::NoticeStatus;
 use crate::export::{LogRecord, PAGE_ROWS, csv_chunk};
@@ -38,9 +39,22 @@ pub struct LogParams {
 fn instant(name: &str, raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
     raw.map(|r| {
         r.parse()
-            .map_err(|_| ApiError::BadRequest(format!("{name}: `{r}` is not an RFC 3339 instant")))
+            .ok()
+            .or_else(|| at_the_end_of_time(r))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("{name}: `{r}` is not an RFC 3339 instant"))
+            })
     })
     .transpose()
+}
+
+/// An instant late in the year 9999 that lies past what a timestamp holds
+/// (`9999-12-31T23:59:59Z`, written to mean "no bound"), as the last one
+/// it does.
+fn at_the_end_of_time(raw: &str) -> Option<Timestamp> {
+    let pieces = jiff::fmt::temporal::Pieces::parse(raw).ok()?;
+    pieces.offset()?;
+    (pieces.date().year() == 9999).then_some(Timestamp::MAX)
 }
 
 /// `since` and `until`, each optional; `since` may not come after `until`.
@@ -266,9 +280,10 @@ struct LinkedPayload {
 /// `X-Sunset-Signature: sha256=<hex HMAC-SHA256 of the body>`.
 pub async fn linked(
     request: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = read_limited(&request, body, MAX_LINKED_BYTES, "link reports").await?;
     let signature = request
         .headers()
         .get("X-Sunset-Signature")

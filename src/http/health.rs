@@ -9,8 +9,10 @@ use std::sync::atomic::Ordering;
 
 /// 200 while the process lives, with what an operator wants to know.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let now = Timestamp::now();
     let paused = state.store.paused_numbers().await.unwrap_or_default();
-    let queue = state.store.queue_stats(Timestamp::now()).await.ok();
+    let slowed = state.store.slowed_numbers(now).await.unwrap_or_default();
+    let queue = state.store.queue_stats(now).await.ok();
     let counters = &state.intake.counters;
     let catalog = state.catalog.current();
     let refusal = state.catalog.refusal();
@@ -25,6 +27,11 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
                 "reason": p.reason,
                 "since": p.paused_at.to_string(),
                 "next_probe_at": p.is_probed().then(|| p.next_probe_at.to_string()),
+            })).collect::<Vec<_>>(),
+            // Half their rate after a 131048 (spam rate limit), on every box.
+            "slowed_numbers": slowed.iter().map(|s| json!({
+                "phone_number_id": s.phone_number_id,
+                "until": s.until.to_string(),
             })).collect::<Vec<_>>(),
         },
         "locales": {

@@ -11,17 +11,27 @@ use jiff::Timestamp;
 /// Link-preview fetchers open every link in a chat: not clicks.
 fn is_preview_fetcher(user_agent: &str) -> bool {
     let ua = user_agent.to_ascii_lowercase();
-    [
+    let named = [
         "whatsapp/",
         "facebookexternalhit",
         "facebot",
-        "bot",
         "crawler",
         "spider",
         "preview",
     ]
     .iter()
-    .any(|marker| ua.contains(marker))
+    .any(|marker| ua.contains(marker));
+    named
+        || ua
+            .match_indices("bot")
+            .any(|(at, _)| ends_a_name(&ua[at + 3..]))
+}
+
+/// Whether a product name ends where `rest` begins: "Googlebot/2.1",
+/// "Slackbot-LinkExpanding", "TelegramBot (like TwitterBot)", but not the
+/// "CUBOT X30" phone.
+fn ends_a_name(rest: &str) -> bool {
+    rest.is_empty() || rest.starts_with(['/', '-', ';', ')', ',']) || rest.starts_with(" (")
 }
 
 /// 302 to the App Store for iPhone/iPad, Play for Android, else the web app.
@@ -93,6 +103,31 @@ impl LinkPage<'_> {
                 tracing::error!(%error, "link page not rendered");
                 response.finish()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_preview_fetcher;
+
+    #[test]
+    fn bots_are_told_from_phones_whose_names_end_in_bot() {
+        for fetcher in [
+            "WhatsApp/2.24.10.77 A",
+            "facebookexternalhit/1.1",
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            "TelegramBot (like TwitterBot)",
+            "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+        ] {
+            assert!(is_preview_fetcher(fetcher), "{fetcher}");
+        }
+        for person in [
+            "Mozilla/5.0 (Linux; Android 10; CUBOT X30 Build/QP1A.190711.020) Mobile Safari/537.36",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148",
+        ] {
+            assert!(!is_preview_fetcher(person), "{person}");
         }
     }
 }

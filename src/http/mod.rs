@@ -3,6 +3,7 @@
 mod admin;
 mod api;
 pub mod auth;
+mod body;
 mod error;
 mod health;
 mod links;
@@ -21,6 +22,8 @@ use std::sync::Arc;
 
 /// Meta sends webhook bodies of up to 3 MB.
 pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
+/// A `POST /api/linked` body holds one link token.
+pub const MAX_LINKED_BYTES: usize = 16 * 1024;
 
 /// What the handlers share.
 pub struct AppState {
@@ -42,6 +45,7 @@ pub struct AppState {
 /// the API's JSON error shape too.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(error::bad_query))
+        .app_data(web::FormConfig::default().error_handler(body::bad_form))
         .service(
             resource("/webhook", "GET, POST")
                 .route(web::get().to(webhook::verify_subscription))

@@ -69,7 +69,7 @@ struct ProfilePayload {
 #[derive(Deserialize)]
 struct MessagePayload {
     id: String,
-    timestamp: String,
+    timestamp: Seconds,
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
@@ -84,6 +84,15 @@ struct MessagePayload {
     system: Option<SystemPayload>,
     #[serde(flatten)]
     rest: serde_json::Map<String, Value>,
+}
+
+/// Seconds since 1970: a string of digits as Meta writes them, or the
+/// same number unquoted, which says no less.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Seconds {
+    Text(String),
+    Number(i64),
 }
 
 #[derive(Deserialize)]
@@ -110,7 +119,7 @@ struct SystemPayload {
 struct StatusPayload {
     id: String,
     status: String,
-    timestamp: String,
+    timestamp: Seconds,
     #[serde(default)]
     biz_opaque_callback_data: Option<String>,
     #[serde(default)]
@@ -375,9 +384,13 @@ fn to_status(s: StatusPayload) -> Result<Option<StatusUpdate>, String> {
 /// Seconds since 1970, as Meta writes them. An instant before WhatsApp
 /// (2009) or more than a day ahead of our clock is no time a message was
 /// sent at: taking it would stretch or shrink the 24-hour reply window.
-fn parse_timestamp(raw: &str) -> Option<Timestamp> {
+fn parse_timestamp(raw: &Seconds) -> Option<Timestamp> {
     const WHATSAPP_BEGAN: i64 = 1_230_768_000; // 2009-01-01T00:00:00Z
-    let at = Timestamp::from_second(raw.trim().parse().ok()?).ok()?;
+    let seconds = match raw {
+        Seconds::Text(text) => text.trim().parse().ok()?,
+        Seconds::Number(seconds) => *seconds,
+    };
+    let at = Timestamp::from_second(seconds).ok()?;
     let latest = Timestamp::now() + jiff::SignedDuration::from_hours(24);
     (at.as_second() >= WHATSAPP_BEGAN && at <= latest).then_some(at)
 }
@@ -449,6 +462,18 @@ mod tests {
         assert_eq!(text_of(r"a \\ud83d"), r"a \ud83d");
         assert!(replace_lone_surrogates(body(r"\ud83d\udc4b \\ \n").as_bytes()).is_none());
         assert!(read_body(br#"{"a": "\ud83d"#).is_err());
+    }
+
+    #[test]
+    fn a_timestamp_may_be_written_as_a_number() {
+        let batch = read_batch(value_with(
+            json!([{"from": "15557123456", "id": "wamid.A", "timestamp": 1_700_000_000,
+                    "type": "text", "text": {"body": "hi"}}]),
+            json!([{"id": "wamid.C", "status": "read", "timestamp": 1_700_000_001}]),
+        ));
+        assert!(batch.problems.is_empty(), "{:?}", batch.problems);
+        assert_eq!(batch.messages[0].sent_at.as_second(), 1_700_000_000);
+        assert_eq!(batch.statuses[0].at.as_second(), 1_700_000_001);
     }
 
     #[test]

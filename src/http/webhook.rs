@@ -1,10 +1,10 @@
 //! `GET /webhook` (Meta's subscription handshake) and `POST /webhook`.
 
+use super::body::read_limited;
 use super::payload::read_body;
 use super::{ApiError, AppState, MAX_WEBHOOK_BYTES};
 use crate::signing::{same_secret, verify_webhook};
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -54,7 +54,7 @@ async fn accept(
     body: web::Payload,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let bytes = read_limited(request, body).await?;
+    let bytes = read_limited(request, body, MAX_WEBHOOK_BYTES, "webhook bodies").await?;
     let signature = request
         .headers()
         .get("X-Hub-Signature-256")
@@ -65,33 +65,4 @@ async fn accept(
         .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
     state.intake.accept(batch, &bytes).await?;
     Ok(HttpResponse::Ok().finish())
-}
-
-async fn read_limited(
-    request: &HttpRequest,
-    mut body: web::Payload,
-) -> Result<web::Bytes, ApiError> {
-    let too_large = || {
-        ApiError::TooLarge(format!(
-            "webhook bodies are limited to {MAX_WEBHOOK_BYTES} bytes"
-        ))
-    };
-    let declared = request
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_WEBHOOK_BYTES) {
-        return Err(too_large());
-    }
-    let mut bytes = web::BytesMut::with_capacity(declared.unwrap_or(4096));
-    while let Some(chunk) = body.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("the body could not be read: {e}")))?;
-        if bytes.len() + chunk.len() > MAX_WEBHOOK_BYTES {
-            return Err(too_large());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes.freeze())
 }

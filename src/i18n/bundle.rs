@@ -8,7 +8,7 @@ use crate::domain::keywords::{Keyword, KeywordBook};
 use crate::domain::locale::language;
 use crate::domain::notice::NoticeKind;
 use fluent_bundle::concurrent::FluentBundle;
-use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_bundle::{FluentArgs, FluentError, FluentResource, FluentValue};
 use icu_plurals::{PluralCategory, PluralRules};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -302,6 +302,7 @@ fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<Lo
     let langid: LanguageIdentifier = tag
         .parse()
         .map_err(|_| vec![at(0, format!("`{tag}` is not a locale tag (folder name)"))])?;
+    let definitions = source.clone();
     let resource = parse_resource(source).map_err(|problems| {
         problems
             .into_iter()
@@ -319,10 +320,31 @@ fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<Lo
     bundle.add_resource(resource).map_err(|errors| {
         errors
             .iter()
-            .map(|e| at(0, e.to_string()))
+            .map(|e| {
+                let line = match e {
+                    FluentError::Overriding { id, .. } => second_definition(&definitions, id),
+                    _ => 0,
+                };
+                at(line, e.to_string())
+            })
             .collect::<Vec<_>>()
     })?;
     Ok(bundle)
+}
+
+/// The line (from 1) where `id` is defined a second time, or 0.
+fn second_definition(source: &str, id: &str) -> usize {
+    source
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let entry = line.strip_prefix('-').unwrap_or(line);
+            entry
+                .strip_prefix(id)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .nth(1)
+        .map_or(0, |(index, _)| index + 1)
 }
 
 /// `PLURAL($n)`: the CLDR category of `$n`.

@@ -93,6 +93,8 @@ pub struct DueNotice {
     pub bsuid: Option<String>,
     pub pseudonym: String,
     pub country: Option<String>,
+    /// Whether the user has opted out since the notice was queued.
+    pub opted_out: bool,
     /// The user's latest message: the 24-hour window runs from it.
     pub last_message_at: Timestamp,
     /// Attempts including this one.
@@ -100,6 +102,12 @@ pub struct DueNotice {
 }
 
 impl DueNotice {
+    /// Whether the user opted out after it was queued, so that it must
+    /// not go out at all.
+    pub fn overtaken_by_opt_out(&self) -> bool {
+        self.opted_out && !self.kind.goes_to_opted_out()
+    }
+
     /// A claimed notice as either store's claim query returns it.
     pub(crate) fn from_row(row: &impl log::StoredRow) -> Result<Self, StoreError> {
         let id = row.int("id")?;
@@ -114,6 +122,7 @@ impl DueNotice {
             bsuid: row.maybe_text("bsuid")?,
             pseudonym: row.text("pseudonym")?,
             country: row.maybe_text("country")?,
+            opted_out: row.flag("opted_out")?,
             last_message_at: from_millis(row.int("last_message_at")?)?,
             attempts: row.int("attempts")? + 1,
         })
@@ -154,6 +163,22 @@ pub enum AttemptOutcome {
     ExpiredUnsent,
     /// Not attempted (the number is paused): back in the queue as it was.
     Requeue,
+}
+
+/// Send slots taken from a business number's budget.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SendSlots {
+    /// When the first of them is.
+    pub first: Timestamp,
+    /// How far apart they are: twice the usual while the number is slowed.
+    pub interval: SignedDuration,
+}
+
+/// A business number sending at half its rate after a 131048.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlowedNumber {
+    pub phone_number_id: String,
+    pub until: Timestamp,
 }
 
 /// A business number whose sending is paused.
@@ -255,15 +280,21 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// Takes `count` send slots, `interval` apart, from a business number's
-    /// budget, which every box shares: returns when the first slot is.
+    /// Takes `count` send slots, `interval` apart (twice that while the
+    /// number is slowed), from a business number's budget, which every box
+    /// shares.
     async fn reserve_sends(
         &self,
         phone_number_id: &str,
         count: u32,
         interval: SignedDuration,
         now: Timestamp,
-    ) -> Result<Timestamp, StoreError>;
+    ) -> Result<SendSlots, StoreError>;
+
+    /// Halves a number's rate on every box until `until` (a 131048).
+    async fn slow_down(&self, phone_number_id: &str, until: Timestamp) -> Result<(), StoreError>;
+    /// The numbers sending at half their rate at `now`.
+    async fn slowed_numbers(&self, now: Timestamp) -> Result<Vec<SlowedNumber>, StoreError>;
 
     async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError>;
     /// Resumes one number, or every number with `None`; returns how many.

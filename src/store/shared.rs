@@ -15,8 +15,8 @@ macro_rules! shared_queries {
         use crate::store::log_page::LOG_ROW_FIELDS;
         use crate::store::stats::{STATS_SQL, StatsRange, stats_from_rows};
         use crate::store::{
-            LogEntry, LogPage, LogQuery, PausedNumber, PublishedLocales, QueueStats, Stats, StoreError,
-            bound_millis, from_millis, millis,
+            LogEntry, LogPage, LogQuery, PausedNumber, PublishedLocales, QueueStats, SendSlots, SlowedNumber,
+            Stats, StoreError, bound_millis, from_millis, millis,
         };
         use jiff::{SignedDuration, Timestamp};
         use sqlx::Row;
@@ -326,23 +326,57 @@ macro_rules! shared_queries {
             count: u32,
             interval: SignedDuration,
             now: Timestamp,
-        ) -> Result<Timestamp, StoreError> {
+        ) -> Result<SendSlots, StoreError> {
             let interval = i64::try_from(interval.as_micros()).unwrap_or(i64::MAX);
             let span = interval.saturating_mul(i64::from(count));
             // One statement both reads and moves the number's next free slot,
-            // so boxes sharing the database never take the same slots.
-            let end: i64 = sqlx::query_scalar(
+            // so boxes sharing the database never take the same slots. A
+            // slowed number's slots are twice as far apart.
+            let row = sqlx::query(
                 "INSERT INTO send_budget (phone_number_id, next_slot_us) VALUES ($1, $2 + $3)
                  ON CONFLICT (phone_number_id) DO UPDATE
-                 SET next_slot_us = CASE WHEN send_budget.next_slot_us > $2 THEN send_budget.next_slot_us ELSE $2 END + $3
-                 RETURNING next_slot_us",
+                 SET next_slot_us = CASE WHEN send_budget.next_slot_us > $2 THEN send_budget.next_slot_us ELSE $2 END
+                     + CASE WHEN send_budget.slowed_until_us > $2 THEN 2 ELSE 1 END * $3
+                 RETURNING next_slot_us, CASE WHEN slowed_until_us > $2 THEN 2 ELSE 1 END AS factor",
             )
             .bind(phone_number_id)
             .bind(now.as_microsecond())
             .bind(span)
             .fetch_one(connection)
             .await?;
-            Timestamp::from_microsecond(end - span).map_err(|e| StoreError::Corrupt(e.to_string()))
+            let (end, factor): (i64, i32) = (row.try_get("next_slot_us")?, row.try_get("factor")?);
+            let first = Timestamp::from_microsecond(end - span * i64::from(factor))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(SendSlots { first, interval: SignedDuration::from_micros(interval * i64::from(factor)) })
+        }
+
+        pub(super) async fn slow_down(pool: &$pool, phone_number_id: &str, until: Timestamp) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO send_budget (phone_number_id, next_slot_us, slowed_until_us) VALUES ($1, 0, $2)
+                 ON CONFLICT (phone_number_id) DO UPDATE
+                 SET slowed_until_us = CASE WHEN send_budget.slowed_until_us > $2 THEN send_budget.slowed_until_us ELSE $2 END",
+            )
+            .bind(phone_number_id)
+            .bind(until.as_microsecond())
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+
+        pub(super) async fn slowed_numbers(pool: &$pool, now: Timestamp) -> Result<Vec<SlowedNumber>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT phone_number_id, slowed_until_us FROM send_budget WHERE slowed_until_us > $1 ORDER BY phone_number_id",
+            )
+            .bind(now.as_microsecond())
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    let until = Timestamp::from_microsecond(row.try_get("slowed_until_us")?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Ok(SlowedNumber { phone_number_id: row.try_get("phone_number_id")?, until })
+                })
+                .collect()
         }
 
         pub(super) async fn ping(pool: &$pool) -> Result<(), StoreError> {

@@ -8,7 +8,9 @@
 use crate::domain::message::InboundMessage;
 use crate::store::batch::Job;
 use crate::store::progress::Finish;
-use crate::store::{AttemptOutcome, DueNotice, IngestContext, Ingested, StatusUpdate, StoreError};
+use crate::store::{
+    AttemptOutcome, DueNotice, IngestContext, Ingested, SendSlots, StatusUpdate, StoreError,
+};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
@@ -51,7 +53,7 @@ pub(crate) struct GroupOutcome {
     pub decided: Vec<Vec<Ingested>>,
     pub unknown: Vec<usize>,
     pub claimed: Vec<Vec<DueNotice>>,
-    pub slots: Vec<Timestamp>,
+    pub slots: Vec<SendSlots>,
 }
 
 /// A backend's way of storing one group in one transaction.
@@ -75,7 +77,7 @@ enum Answer {
     Unknown(usize),
     Recorded,
     Claimed(Vec<DueNotice>),
-    Slots(Timestamp),
+    Slots(SendSlots),
 }
 
 struct Request {
@@ -182,7 +184,7 @@ impl Writer {
         count: u32,
         interval: SignedDuration,
         now: Timestamp,
-    ) -> Result<Timestamp, StoreError> {
+    ) -> Result<SendSlots, StoreError> {
         let wanted = Reservation {
             phone_number_id: phone_number_id.to_owned(),
             count,

@@ -157,7 +157,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
 /// With `SUNSET_TEST_DATABASE_URL` set, a fresh PostgreSQL database per
 /// test, its URL kept in `dir` so that a restart finds the same data;
 /// otherwise an SQLite file in `dir`.
-async fn database_url(dir: &TempDir) -> String {
+pub async fn database_url(dir: &TempDir) -> String {
     let Ok(server) = std::env::var("SUNSET_TEST_DATABASE_URL") else {
         return format!("sqlite://{}", dir.path().join("sunset.db").display());
     };

@@ -164,3 +164,31 @@ async fn a_flooding_sender_is_suppressed_by_the_breaker() {
     assert_eq!(app.log("wamid.FLOOD11").await.decision, "suppressed");
     assert_eq!(app.sent_messages().await.len(), 10);
 }
+
+#[tokio::test]
+async fn an_oversized_link_report_and_a_login_that_is_not_a_form_get_json_errors() {
+    let app = spawn_app().await;
+    let huge = vec![b' '; 64 * 1024];
+    let linked = crate::analyst::post_linked(&app, &huge, SIGNING_KEY).await;
+    assert_eq!(linked.status(), 413);
+    let body: Value = linked.json().await.unwrap();
+    assert_eq!(body["error"], "payload_too_large");
+
+    let login = app
+        .http
+        .post(format!("{}/admin/login", app.address))
+        .json(&json!({ "token": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 415);
+    let body: Value = login.json().await.unwrap();
+    assert_eq!(body["error"], "unsupported_media_type");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("application/x-www-form-urlencoded"),
+        "{body}"
+    );
+}

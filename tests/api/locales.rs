@@ -279,6 +279,13 @@ fn a_language_code_among_language_names_is_reported() {
 }
 
 #[test]
+fn a_message_defined_twice_is_reported_at_its_second_definition() {
+    let (dir, file) = broken_copy("de", |t| format!("{t}\nstart-confirmation = noch einmal\n"));
+    let line = line_of(&file, "noch einmal");
+    assert_only_problem(dir.path(), &file, Some(line), "start-confirmation");
+}
+
+#[test]
 fn a_message_en_does_not_have_and_a_keyword_clash_are_named() {
     let (dir, file) = broken_copy("de", |t| format!("{t}\nextra-msg = hallo\n"));
     assert_eq!(

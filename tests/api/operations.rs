@@ -217,6 +217,51 @@ fn a_user_that_is_neither_a_number_nor_a_bsuid_or_a_backwards_range_is_bad_usage
     );
 }
 
+#[tokio::test]
+async fn reading_commands_leave_a_database_sunset_never_migrated_alone_and_stop_quietly_at_a_closed_pipe()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database_url(&dir).await;
+    let with_database = [("SUNSET_SERVER__DATABASE_URL", database.as_str())];
+    for command in [
+        &["export"][..],
+        &["purge", "--older-than", "90d"],
+        &["forget", "--user", "15551234567"],
+    ] {
+        let output = sunset_with(command, &with_database);
+        assert_eq!(output.status.code(), Some(1), "{command:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("no database at"),
+            "{command:?}"
+        );
+    }
+    assert_eq!(
+        sunset_with(&["migrate"], &with_database).status.code(),
+        Some(0)
+    );
+    let mut export = Command::new(env!("CARGO_BIN_EXE_sunset"))
+        .arg("export")
+        .current_dir(dir.path())
+        .env_remove("SUNSET_CONFIG")
+        .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
+        .env("SUNSET_LOCALES__DIR", shipped_locales())
+        .envs(with_database)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `sunset export | head -0`: the reader is gone before the first row.
+    drop(export.stdout.take());
+    let output = export.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stderr.is_empty(), "no \"Broken pipe\" error");
+}
+
 #[test]
 fn preview_prints_the_notice_and_refuses_unknown_locales() {
     let arabic = sunset(&[

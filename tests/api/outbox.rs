@@ -176,6 +176,53 @@ async fn a_rate_limit_error_is_retried_then_sent() {
 }
 
 #[tokio::test]
+async fn a_spam_rate_limit_fails_the_notice_and_halves_the_numbers_rate_on_every_box() {
+    let app = spawn_app_with(TestOptions {
+        messages_per_second: 10,
+        ..TestOptions::default()
+    })
+    .await;
+    let failed = first_send_answered(&app, graph_error(400, 131048, "Spam rate limit hit")).await;
+    assert_eq!(
+        (failed.status.as_deref(), failed.error_code),
+        (Some("failed"), Some(131048))
+    );
+    let health: Value = app.get("/healthz").await.json().await.unwrap();
+    let slowed = &health["sender"]["slowed_numbers"];
+    assert_eq!(slowed[0]["phone_number_id"], "100000000000001", "{health}");
+    let until: Timestamp = slowed[0]["until"].as_str().unwrap().parse().unwrap();
+    assert!(until > Timestamp::now() + SignedDuration::from_mins(10));
+    // The budget every box draws from spaces this number's sends twice as
+    // far apart, and no other number's.
+    let tenth = SignedDuration::from_millis(100);
+    let now = Timestamp::now();
+    let slowed = app
+        .store
+        .reserve_sends("100000000000001", 2, tenth, now)
+        .await
+        .unwrap();
+    assert_eq!(slowed.interval, tenth * 2);
+    let other = app
+        .store
+        .reserve_sends("100000000000002", 2, tenth, now)
+        .await
+        .unwrap();
+    assert_eq!(other.interval, tenth);
+    // Past the slowdown the number is back to its rate.
+    let later = app
+        .store
+        .reserve_sends(
+            "100000000000001",
+            1,
+            tenth,
+            until + SignedDuration::from_secs(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(later.interval, tenth);
+}
+
+#[tokio::test]
 async fn an_answer_that_is_not_the_graph_api_is_retried_and_logged_without_a_code() {
     let app = spawn_app().await;
     let bad_gateway = ResponseTemplate::new(502).set_body_string("Bad Gateway");
@@ -449,6 +496,52 @@ async fn notices_to_one_user_keep_to_the_pair_spacing() {
 }
 
 #[tokio::test]
+async fn a_notice_still_waiting_when_its_user_sends_stop_is_never_sent() {
+    let app = spawn_app_with(TestOptions {
+        min_reply_interval: "0s",
+        pair_spacing: "6s",
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    let user = "15557770003";
+    app.post_webhook(&text_message(user, "wamid.FIRST", "hello"))
+        .await;
+    app.post_webhook(&text_message(user, "wamid.SECOND", "hello again"))
+        .await;
+    let now = Timestamp::now();
+    app.drain_outbox_at(now).await;
+    assert_eq!(
+        app.log("wamid.SECOND").await.status.as_deref(),
+        Some("queued"),
+        "waits out the pair spacing"
+    );
+    app.post_webhook(&text_message(user, "wamid.STOP", "STOP"))
+        .await;
+    app.drain_outbox_at(now + SignedDuration::from_secs(7))
+        .await;
+    app.drain_outbox_at(now + SignedDuration::from_secs(14))
+        .await;
+
+    let second = app.log("wamid.SECOND").await;
+    assert_eq!(
+        (second.status.as_deref(), second.error_title.as_deref()),
+        (
+            Some("failed"),
+            Some("the user opted out before it was sent")
+        )
+    );
+    assert_eq!(app.log("wamid.STOP").await.status.as_deref(), Some("sent"));
+    let sent = app.sent_messages().await;
+    assert_eq!(sent.len(), 2, "the first notice and the confirmation");
+    let confirmation = sent[1]["text"]["body"].as_str().unwrap();
+    assert!(
+        confirmation.contains("START"),
+        "the stop confirmation tells how to come back: {confirmation}"
+    );
+}
+
+#[tokio::test]
 async fn sent_at_is_when_the_graph_api_took_the_notice_not_when_it_was_claimed() {
     let app = spawn_app_with(TestOptions {
         messages_per_second: 1,
@@ -490,6 +583,6 @@ async fn a_restarted_sqlite_box_does_not_wait_out_the_slots_of_the_one_that_died
         .reserve_sends(number, 1, second, Timestamp::now())
         .await
         .unwrap();
-    let wait = next.duration_since(Timestamp::now());
+    let wait = next.first.duration_since(Timestamp::now());
     assert!(wait <= SignedDuration::from_millis(1_100), "{wait:?}");
 }

@@ -8,7 +8,7 @@ mod rollup;
 use super::writer::Writer;
 use super::{
     AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogPage, LogQuery, PausedNumber,
-    PublishedLocales, QueueStats, Stats, StatusUpdate, Store, StoreError,
+    PublishedLocales, QueueStats, SendSlots, SlowedNumber, Stats, StatusUpdate, Store, StoreError,
 };
 use crate::domain::message::InboundMessage;
 use async_trait::async_trait;
@@ -156,9 +156,17 @@ impl Store for PgStore {
         count: u32,
         interval: SignedDuration,
         now: Timestamp,
-    ) -> Result<Timestamp, StoreError> {
+    ) -> Result<SendSlots, StoreError> {
         let mut connection = self.pool.acquire().await?;
         log::reserve_sends(&mut connection, phone_number_id, count, interval, now).await
+    }
+
+    async fn slow_down(&self, phone_number_id: &str, until: Timestamp) -> Result<(), StoreError> {
+        log::slow_down(&self.pool, phone_number_id, until).await
+    }
+
+    async fn slowed_numbers(&self, now: Timestamp) -> Result<Vec<SlowedNumber>, StoreError> {
+        log::slowed_numbers(&self.pool, now).await
     }
 
     async fn pause_number(&self, paused: &PausedNumber) -> Result<(), StoreError> {

@@ -22,7 +22,7 @@ pub(super) async fn claim(
     // row, so it sorted the whole queue instead of reading the due index in
     // order up to the limit (30 ms a claim with 2,000 due notices).
     let rows = sqlx::query(
-        "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country,
+        "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country, u.opted_out,
                 COALESCE(u.last_message_at, n.created_at) AS last_message_at
          FROM notices n JOIN users u ON u.id = n.user_id
          WHERE n.status IN ('queued', 'sending') AND n.due_at <= $1

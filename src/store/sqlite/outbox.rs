@@ -19,7 +19,7 @@ pub(super) async fn claim(
     // queue, so it runs once: under `sunset pause` a claim reads nothing
     // (2 ms with 32,000 queued, where a check per row took 19 ms).
     let rows = sqlx::query(
-        "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country,
+        "SELECT n.id, n.phone_number_id, n.kind, n.locale, n.attempts, u.wa_id, u.bsuid, u.pseudonym, u.country, u.opted_out,
                 COALESCE(u.last_message_at, n.created_at) AS last_message_at
          FROM notices n INDEXED BY notices_due JOIN users u ON u.id = n.user_id
          WHERE n.status IN ('queued', 'sending') AND n.due_at <= $1
