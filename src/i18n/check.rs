@@ -9,6 +9,7 @@ use crate::domain::notice::NoticeKind;
 use fluent_syntax::ast;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::LazyLock;
 
 /// The reference locale every other is compared with.
 pub const REFERENCE_LOCALE: &str = "en";
@@ -229,7 +230,7 @@ fn url_problem(text: &str, args: &NoticeArgs, kind: NoticeKind) -> Option<String
 
 /// Each message must show the reference locale's variables, no more, no
 /// fewer (in any of its variants).
-fn compare_variables(files: &[Parsed]) -> Vec<LocaleProblem> {
+fn compare_variables<'a>(files: &'a [Parsed]) -> Vec<LocaleProblem> {
     let Some(reference) = files.iter().find(|p| p.file.tag == REFERENCE_LOCALE) else {
         let folder = files
             .first()
@@ -242,10 +243,8 @@ fn compare_variables(files: &[Parsed]) -> Vec<LocaleProblem> {
         }];
     };
     let reference = &reference.uses;
-    fn variables<'u>(uses: &'u BTreeMap<String, Uses>, id: &str) -> &'u BTreeSet<String> {
-        static NONE: BTreeSet<String> = BTreeSet::new();
-        uses.get(id).map_or(&NONE, |u| &u.variables)
-    }
+    static NONE: LazyLock<Uses> = LazyLock::new(Uses::default);
+    let of = |uses: &'a BTreeMap<String, Uses>, id| uses.get(id).unwrap_or(&NONE);
     let mut problems = vec![];
     for Parsed { file, uses: theirs } in files.iter().filter(|p| p.file.tag != REFERENCE_LOCALE) {
         let (file, source) = (&file.path, &file.source);
@@ -257,7 +256,8 @@ fn compare_variables(files: &[Parsed]) -> Vec<LocaleProblem> {
             });
         }
         for id in REQUIRED_MESSAGES {
-            let (expected, found) = (variables(reference, id), variables(theirs, id));
+            let (ours, their) = (of(reference, id), of(theirs, id));
+            let (expected, found) = (&ours.variables, &their.variables);
             let missing: Vec<_> = expected
                 .difference(found)
                 .map(|v| format!("${v}"))
@@ -283,6 +283,18 @@ fn compare_variables(files: &[Parsed]) -> Vec<LocaleProblem> {
                     unknown.join(", ")
                 )));
             }
+            let left_out: Vec<_> = ours
+                .always
+                .difference(&their.always)
+                .filter(|v| found.contains(*v))
+                .map(|v| format!("${v}"))
+                .collect();
+            if !left_out.is_empty() {
+                problems.push(at(format!(
+                    "{id}: a variant leaves out {} (every variant in en shows it)",
+                    left_out.join(", ")
+                )));
+            }
         }
     }
     problems
@@ -300,6 +312,8 @@ struct Parsed<'a> {
 struct Uses {
     variables: BTreeSet<String>,
     functions: BTreeSet<String>,
+    /// The variables it shows whichever variant is picked.
+    always: BTreeSet<String>,
 }
 
 fn uses_by_message(source: &str) -> BTreeMap<String, Uses> {
@@ -312,6 +326,7 @@ fn uses_by_message(source: &str) -> BTreeMap<String, Uses> {
             let mut found = Uses::default();
             if let Some(pattern) = &message.value {
                 found.pattern(pattern);
+                found.always = always_shown(pattern);
             }
             out.insert(message.id.name.to_owned(), found);
         }
@@ -360,6 +375,38 @@ impl Uses {
             _ => {}
         }
     }
+}
+
+/// The variables a pattern shows in every one of its variants: "Noch
+/// { $days } Tage" in one plural variant and "Nur noch 1 Tag" in another
+/// always shows neither the count, nor, if only one variant has it, the
+/// date.
+fn always_shown(pattern: &ast::Pattern<&str>) -> BTreeSet<String> {
+    fn shown_by(expression: &ast::Expression<&str>) -> BTreeSet<String> {
+        match expression {
+            ast::Expression::Select { variants, .. } => variants
+                .iter()
+                .map(|variant| always_shown(&variant.value))
+                .reduce(|all, next| all.intersection(&next).cloned().collect())
+                .unwrap_or_default(),
+            ast::Expression::Inline(ast::InlineExpression::VariableReference { id }) => {
+                BTreeSet::from([id.name.to_owned()])
+            }
+            ast::Expression::Inline(ast::InlineExpression::Placeable { expression: inner }) => {
+                shown_by(inner)
+            }
+            ast::Expression::Inline(_) => BTreeSet::new(),
+        }
+    }
+    pattern
+        .elements
+        .iter()
+        .filter_map(|element| match element {
+            ast::PatternElement::Placeable { expression } => Some(shown_by(expression)),
+            ast::PatternElement::TextElement { .. } => None,
+        })
+        .flatten()
+        .collect()
 }
 
 /// A function that does not exist fails loudly where a message shows its

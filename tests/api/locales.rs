@@ -279,6 +279,23 @@ fn a_language_code_among_language_names_is_reported() {
 }
 
 #[test]
+fn a_plural_variant_that_leaves_out_the_date_is_reported() {
+    let (dir, file) = broken_copy("de", |t| {
+        t.replacen(
+            "Noch { $days } Tage: Der letzte Tag ist der { $deadline }.",
+            "Noch { $days } Tage: Bald ist Schluss.",
+            1,
+        )
+    });
+    assert_only_problem(
+        dir.path(),
+        &file,
+        Some(line_of(&file, "notice-countdown")),
+        "notice-countdown: a variant leaves out $deadline (every variant in en shows it)",
+    );
+}
+
+#[test]
 fn a_message_defined_twice_is_reported_at_its_second_definition() {
     let (dir, file) = broken_copy("de", |t| format!("{t}\nstart-confirmation = noch einmal\n"));
     let line = line_of(&file, "noch einmal");
