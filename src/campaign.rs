@@ -9,7 +9,8 @@ use reqwest::Url;
 use std::collections::BTreeMap;
 
 /// Account-linking tokens stay valid this long after the deadline, so users
-/// who read the notice late can still recover their history.
+/// who read the notice late can still recover their history; one sent
+/// after the deadline, this long after it is sent.
 pub const LINK_TOKEN_GRACE: SignedDuration = SignedDuration::from_hours(30 * 24);
 
 /// Everything needed to fill a notice's variables.
@@ -87,14 +88,15 @@ impl Campaign {
     /// link token bound to the user and the business number.
     pub fn notice_args(
         &self,
-        countdown: Countdown,
+        now: Timestamp,
         notice_id: i64,
         phone_number_id: &str,
         user_key: &str,
     ) -> NoticeArgs {
         let key = self.signing_key.expose();
         let code = signing::smart_link_code(key, notice_id);
-        let expires = (self.deadline.instant + LINK_TOKEN_GRACE).as_second();
+        let expires = (self.deadline.instant.max(now) + LINK_TOKEN_GRACE).as_second();
+        let countdown = self.countdown_at(now);
         let token = signing::link_token(key, phone_number_id, user_key, expires);
         self.args(countdown, &code, &token)
     }

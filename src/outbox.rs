@@ -372,15 +372,14 @@ impl Outbox {
     /// The text to send, and the notice as stored (without the account
     /// link's token).
     fn render(&self, notice: &DueNotice, now: Timestamp) -> anyhow::Result<(String, Rendered)> {
-        let countdown = self.campaign.countdown_at(now);
         let user_key = notice
             .bsuid
             .as_deref()
             .or(notice.wa_id.as_deref())
             .unwrap_or_default();
-        let mut args =
-            self.campaign
-                .notice_args(countdown, notice.id, &notice.phone_number_id, user_key);
+        let mut args = self
+            .campaign
+            .notice_args(now, notice.id, &notice.phone_number_id, user_key);
         args.country = notice.country.clone();
         let catalog = self.catalog.current();
         let text = catalog
@@ -388,8 +387,8 @@ impl Outbox {
             .render(&notice.locale, notice.kind, &args)?;
         let rendered = Rendered {
             text: self.campaign.without_link_token(&text, &args),
-            phase: countdown.phase,
-            days_left: countdown.days_left,
+            phase: args.countdown.phase,
+            days_left: args.countdown.days_left,
             template_version: catalog.localizer.version().to_owned(),
         };
         Ok((text, rendered))

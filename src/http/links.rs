@@ -79,7 +79,7 @@ pub async fn account_link(token: web::Path<String>, state: web::Data<AppState>) 
         title: "This link has expired",
         text: "This account-linking link is no longer valid: it expired, or it was not \
                copied whole. Send any message to the same WhatsApp number to receive a new \
-               one while the service is still running.",
+               one.",
         app_link: None,
     }
     .respond(HttpResponse::Gone())

@@ -462,3 +462,26 @@ async fn account_links_redirect_when_genuine_and_say_gone_when_not() {
         410
     );
 }
+
+#[tokio::test]
+async fn an_account_link_sent_long_after_the_deadline_still_opens() {
+    // Forty days after the deadline: a token valid for 30 days after the
+    // deadline alone would be dead on arrival.
+    let app = spawn_app_with(TestOptions {
+        days_left: -41,
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    app.post_webhook(&fixture("text_ar")).await;
+    app.drain_outbox().await;
+    let body = body_sent_to(&app, "201001234567").await;
+    let link = body
+        .lines()
+        .find(|l| l.contains("/link/"))
+        .unwrap_or_else(|| panic!("no account link in {body}"))
+        .trim()
+        .replace(PUBLIC_URL, &app.address);
+    let opened = without_redirects().get(&link).send().await.unwrap();
+    assert_eq!(opened.status(), 302, "{link}");
+}
