@@ -134,16 +134,23 @@ fn sunset(args: &[&str]) -> std::process::Output {
     sunset_with(args, &[])
 }
 
-/// Runs the CLI where there is no settings file: every setting comes from
-/// the environment.
-fn sunset_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let no_settings_file = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_sunset"))
-        .args(args)
-        .current_dir(no_settings_file.path())
+/// The CLI in `dir`, where there is no settings file: every setting comes
+/// from the environment.
+fn cli_in(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sunset"));
+    command
+        .current_dir(dir)
         .env_remove("SUNSET_CONFIG")
         .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
-        .env("SUNSET_LOCALES__DIR", shipped_locales())
+        .env("SUNSET_LOCALES__DIR", shipped_locales());
+    command
+}
+
+/// Runs the CLI where there is no settings file.
+fn sunset_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let no_settings_file = tempfile::tempdir().unwrap();
+    cli_in(no_settings_file.path())
+        .args(args)
         .env(
             "SUNSET_LINKS__LINK_ACCOUNT",
             "https://example.com/link?token={token}",
@@ -239,12 +246,8 @@ async fn reading_commands_leave_a_database_sunset_never_migrated_alone_and_stop_
         sunset_with(&["migrate"], &with_database).status.code(),
         Some(0)
     );
-    let mut export = Command::new(env!("CARGO_BIN_EXE_sunset"))
+    let mut export = cli_in(dir.path())
         .arg("export")
-        .current_dir(dir.path())
-        .env_remove("SUNSET_CONFIG")
-        .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
-        .env("SUNSET_LOCALES__DIR", shipped_locales())
         .envs(with_database)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -426,12 +429,8 @@ fn the_settings_file_is_read_from_the_working_folder_only() {
     .unwrap();
     let child = parent.path().join("child");
     std::fs::create_dir(&child).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_sunset"))
+    let output = cli_in(&child)
         .args(["preview", "--locale", "en"])
-        .current_dir(&child)
-        .env_remove("SUNSET_CONFIG")
-        .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
-        .env("SUNSET_LOCALES__DIR", shipped_locales())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
@@ -688,12 +687,8 @@ async fn a_second_serve_on_one_sqlite_file_refuses_to_start() {
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let no_settings_file = tempfile::tempdir().unwrap();
-    let mut first = Command::new(env!("CARGO_BIN_EXE_sunset"))
+    let mut first = cli_in(no_settings_file.path())
         .arg("serve")
-        .current_dir(no_settings_file.path())
-        .env_remove("SUNSET_CONFIG")
-        .env("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z")
-        .env("SUNSET_LOCALES__DIR", shipped_locales())
         .env("SUNSET_SERVER__DATABASE_URL", &database)
         .env("SUNSET_SERVER__BIND", &bind)
         .stderr(std::process::Stdio::null())

@@ -449,8 +449,9 @@ async fn notices_queued_when_the_server_stops_are_sent_by_the_next_start() {
     );
 }
 
-#[tokio::test]
-async fn notices_to_one_user_keep_to_the_pair_spacing() {
+/// A live app that answers every message, keeping notices to one user
+/// six seconds apart as WhatsApp's pair rate limit asks.
+async fn pair_spaced_app() -> TestApp {
     let app = spawn_app_with(TestOptions {
         min_reply_interval: "0s",
         pair_spacing: "6s",
@@ -458,6 +459,12 @@ async fn notices_to_one_user_keep_to_the_pair_spacing() {
     })
     .await;
     graph_accepts_messages(&app.graph).await;
+    app
+}
+
+#[tokio::test]
+async fn notices_to_one_user_keep_to_the_pair_spacing() {
+    let app = pair_spaced_app().await;
     for i in 0..3 {
         app.post_webhook(&text_message(
             "15557770001",
@@ -497,13 +504,7 @@ async fn notices_to_one_user_keep_to_the_pair_spacing() {
 
 #[tokio::test]
 async fn a_notice_still_waiting_when_its_user_sends_stop_is_never_sent() {
-    let app = spawn_app_with(TestOptions {
-        min_reply_interval: "0s",
-        pair_spacing: "6s",
-        ..TestOptions::default()
-    })
-    .await;
-    graph_accepts_messages(&app.graph).await;
+    let app = pair_spaced_app().await;
     let user = "15557770003";
     app.post_webhook(&text_message(user, "wamid.FIRST", "hello"))
         .await;
