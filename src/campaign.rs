@@ -2,6 +2,7 @@
 
 use crate::config::{Config, Secret};
 use crate::domain::countdown::{Countdown, Deadline};
+use crate::domain::ids::Bsuid;
 use crate::i18n::NoticeArgs;
 use crate::signing;
 use jiff::{SignedDuration, Timestamp};
@@ -116,7 +117,9 @@ impl Campaign {
     pub fn sample_args(&self) -> NoticeArgs {
         let key = self.signing_key.expose();
         let code = signing::smart_link_code(key, i64::MAX);
-        let token = signing::link_token(key, &"0".repeat(20), &"X".repeat(64), i64::MAX);
+        // As long as a token gets: the longest BSUID we take is its user.
+        let user = "X".repeat(Bsuid::MAX_LEN);
+        let token = signing::link_token(key, &"0".repeat(20), &user, i64::MAX);
         let mut args = self.args(self.countdown_at(Timestamp::now()), &code, &token);
         // Checked with and without linking, whatever this campaign does.
         args.link_account = Some(self.account_link(&token));
@@ -144,5 +147,38 @@ impl Campaign {
             vars: self.vars.clone(),
             country: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_links_a_check_renders_with_are_as_long_as_any_user_gets() {
+        let env = BTreeMap::from([
+            ("SUNSET_CAMPAIGN__DEADLINE", "2027-06-30T23:59:59Z"),
+            (
+                "SUNSET_LINKS__LINK_ACCOUNT",
+                "https://example.com/link?token={token}",
+            ),
+        ])
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let config = Config::load_with(std::path::Path::new("/nonexistent.toml"), &env).unwrap();
+        let campaign = Campaign::from_config(&config);
+        let longest_user = format!("US.{}", "A".repeat(140));
+        assert!(Bsuid::parse(&longest_user).is_some());
+        let real = campaign.notice_args(
+            Timestamp::now(),
+            i64::MAX,
+            "1234567890123456",
+            &longest_user,
+        );
+        let sample = campaign.sample_args();
+        assert!(sample.app_link.len() >= real.app_link.len());
+        let length = |args: &NoticeArgs| args.link_account.as_ref().map(String::len);
+        assert!(length(&sample) >= length(&real), "{sample:?}");
     }
 }

@@ -41,11 +41,16 @@ impl WaId {
 pub struct Bsuid(String);
 
 impl Bsuid {
+    /// The most characters after the country and its dot that we take.
+    const MAX_REST: usize = 140;
+    /// The longest BSUID we take, in characters.
+    pub const MAX_LEN: usize = 3 + Self::MAX_REST;
+
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
         let (country, rest) = raw.split_once('.')?;
         let valid_rest = !rest.is_empty()
-            && rest.len() <= 140
+            && rest.len() <= Self::MAX_REST
             && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.');
         (Country::parse(country).is_some() && valid_rest).then(|| Self(raw.to_owned()))
     }

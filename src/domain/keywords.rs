@@ -29,24 +29,34 @@ const PUNCTUATION: char = '\u{1F}';
 fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
     text.nfkc()
         .flat_map(char::to_lowercase)
-        .filter_map(|c| match c {
-            'أ' | 'إ' | 'آ' | 'ٱ' => Some('ا'),
-            'ى' => Some('ي'),
-            // Harakat and tatweel: typed by some, never by most.
-            '\u{064B}'..='\u{065F}' | '\u{0670}' | 'ـ' => None,
-            // Turkish i: lower-casing leaves a dot of İ ("İPTAL" → "i̇ptal"),
-            // and makes I an i where Turkish means ı ("ÇIK" → "çik").
-            '\u{0307}' => None,
-            'ı' => Some('i'),
-            // Combining vowel signs (Devanagari matras and the like)
-            // belong to their words.
-            c if c.is_alphanumeric() => Some(c),
-            c => Some(match c.general_category_group() {
-                GeneralCategoryGroup::Mark => c,
-                GeneralCategoryGroup::Punctuation => PUNCTUATION,
-                _ => ' ',
-            }),
+        .scan(false, |in_word, c| {
+            let folded = match c {
+                'أ' | 'إ' | 'آ' | 'ٱ' => Some('ا'),
+                'ى' => Some('ي'),
+                // Harakat and tatweel: typed by some, never by most.
+                '\u{064B}'..='\u{065F}' | '\u{0670}' | 'ـ' => None,
+                // Turkish i: lower-casing leaves a dot of İ ("İPTAL" →
+                // "i̇ptal"), and makes I an i where Turkish means ı ("ÇIK" →
+                // "çik").
+                '\u{0307}' => None,
+                'ı' => Some('i'),
+                c if c.is_alphanumeric() => Some(c),
+                c => Some(match c.general_category_group() {
+                    // Combining vowel signs (Devanagari matras and the
+                    // like) belong to their words; the marks of an emoji
+                    // (the variation selector of "❤️", a keycap's frame)
+                    // go with it.
+                    GeneralCategoryGroup::Mark if *in_word => c,
+                    GeneralCategoryGroup::Punctuation => PUNCTUATION,
+                    _ => ' ',
+                }),
+            };
+            if let Some(c) = folded {
+                *in_word = c.is_alphanumeric() || (*in_word && c != ' ' && c != PUNCTUATION);
+            }
+            Some(folded)
         })
+        .flatten()
 }
 
 fn collapse_spaces(text: impl Iterator<Item = char>) -> String {
@@ -141,6 +151,10 @@ mod tests {
             "ABONELİKTEN ÇIK",
             "s.t.o.p",
             "S-T-O-P!",
+            "stop ❤️",
+            "STOP ‼️",
+            "stop 🏳️‍🌈",
+            "stop ⛔️",
             "«stop»",
             "إيقاف؟",
         ] {

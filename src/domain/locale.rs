@@ -279,10 +279,14 @@ fn language_of_script(text: &str, country: Option<Country>) -> Option<&'static s
     let mut arabic_script = false;
     let mut urdu_letters = false;
     let mut persian_or_urdu_letters = false;
+    // Arabic's own kaf, yeh, teh marbuta and alef maksura: Persian and
+    // Urdu keyboards write ک and ی, and have no ة.
+    let mut arabic_letters = false;
     for c in text.chars() {
         match c {
             'ے' | 'ں' | 'ٹ' | 'ڈ' | 'ڑ' | 'ھ' | 'ہ' => urdu_letters = true,
             'پ' | 'چ' | 'ژ' | 'گ' | 'ک' | 'ی' => persian_or_urdu_letters = true,
+            'ك' | 'ي' | 'ة' | 'ى' => arabic_letters = true,
             '\u{0900}'..='\u{097F}' => return Some("hi"),
             '\u{0400}'..='\u{04FF}' => return Some("ru"),
             _ => {}
@@ -296,6 +300,7 @@ fn language_of_script(text: &str, country: Option<Country>) -> Option<&'static s
         (true, true, _) => Some("ur"),
         (true, false, true) if urdu_country => Some("ur"),
         (true, false, true) => Some("fa"),
+        (true, false, false) if arabic_letters => Some("ar"),
         // Letters all three share ("سلام"): the country tells them apart.
         (true, false, false) if urdu_country => Some("ur"),
         (true, false, false) if persian_country => Some("fa"),
@@ -402,6 +407,19 @@ mod tests {
         assert_eq!(language_of_text("سلام", country("IR")), Some("fa"));
         assert_eq!(language_of_text("سلام", country("PK")), Some("ur"));
         assert_eq!(language_of_text("سلام", country("EG")), Some("ar"));
+        // Arabic's own letters (ك, ي, ة) are Arabic from any country.
+        let arabic = "من فضلك ساعدني، ماذا سيحدث لحسابي عندما تتوقف الخدمة؟";
+        for from in ["IR", "PK", "IN", "US"] {
+            assert_eq!(
+                language_of_text(arabic, country(from)),
+                Some("ar"),
+                "{from}"
+            );
+        }
+        assert_eq!(
+            language_of_text("سلام، حالت چطوره؟", country("IR")),
+            Some("fa")
+        );
     }
 
     #[test]

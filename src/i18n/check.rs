@@ -91,7 +91,7 @@ pub fn check_files(
         if !reference_broken {
             problems.extend(compare_variables(&parsed));
         }
-        problems.extend(parsed.iter().flat_map(unknown_functions));
+        problems.extend(parsed.iter().flat_map(default_only_selectors));
         for file in &loaded {
             problems.extend(check_renders(
                 localizer,
@@ -314,6 +314,8 @@ struct Uses {
     functions: BTreeSet<String>,
     /// The variables it shows whichever variant is picked.
     always: BTreeSet<String>,
+    /// Selectors whose variants cannot all be chosen, said why.
+    selector_problems: Vec<String>,
 }
 
 fn uses_by_message(source: &str) -> BTreeMap<String, Uses> {
@@ -349,6 +351,8 @@ impl Uses {
             // giorni" under `{ $days -> … }` tells the user no number. A
             // function there is still called.
             ast::Expression::Select { selector, variants } => {
+                self.selector_problems
+                    .extend(selector_problem(selector, variants));
                 let shown = std::mem::take(&mut self.variables);
                 self.inline(selector);
                 self.variables = shown;
@@ -409,13 +413,67 @@ fn always_shown(pattern: &ast::Pattern<&str>) -> BTreeSet<String> {
         .collect()
 }
 
-/// A function that does not exist fails loudly where a message shows its
-/// value, but under a selector Fluent quietly picks the default variant:
-/// `PLURL($days)` would write "1 days" forever.
-fn unknown_functions(parsed: &Parsed) -> Vec<LocaleProblem> {
+/// The keys `PLURAL()` picks among: CLDR's categories.
+const PLURAL_CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
+
+/// Why a selector would quietly pick its default variant where another was
+/// meant, if it would. Fluent compares a variable's text with the keys, so
+/// `{ $days -> [one] … }` never picks `[one]` for "1" (the count is text,
+/// in the user's digits), and a key that `PLURAL()` never returns, such as
+/// a misspelled `[fwe]` or `[2]`, is never picked either.
+fn selector_problem(
+    selector: &ast::InlineExpression<&str>,
+    variants: &[ast::Variant<&str>],
+) -> Option<String> {
+    let key = |variant: &ast::Variant<&str>| match variant.key {
+        ast::VariantKey::Identifier { name } | ast::VariantKey::NumberLiteral { value: name } => {
+            name.to_owned()
+        }
+    };
+    let unreachable = |allowed: &[&str]| {
+        variants
+            .iter()
+            .map(key)
+            .find(|name| !allowed.contains(&name.as_str()))
+    };
+    match selector {
+        ast::InlineExpression::VariableReference { id } if ["days", "hours"].contains(&id.name) => {
+            Some(format!(
+                "`{{ ${0} -> … }}` never picks a plural form: write `{{ PLURAL(${0}) -> … }}`",
+                id.name
+            ))
+        }
+        ast::InlineExpression::VariableReference { id } if id.name == "linking" => {
+            unreachable(&["on", "off"])
+                .map(|name| format!("`[{name}]` under $linking is never picked (it is on or off)"))
+        }
+        ast::InlineExpression::FunctionReference { id, .. } if id.name == "PLURAL" => {
+            unreachable(&PLURAL_CATEGORIES).map(|name| {
+                format!(
+                    "`[{name}]` under PLURAL() is never picked (it gives {})",
+                    PLURAL_CATEGORIES.join(", ")
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Selectors that would quietly pick their default variant: with a
+/// function that does not exist (`PLURL($days)` would write "1 days"
+/// forever; shown outside a selector it fails loudly), or with keys the
+/// selector never gives ([`selector_problem`]).
+fn default_only_selectors(parsed: &Parsed) -> Vec<LocaleProblem> {
     let file = parsed.file;
     let mut problems = vec![];
     for (id, uses) in &parsed.uses {
+        for problem in &uses.selector_problems {
+            problems.push(LocaleProblem {
+                file: file.path.clone(),
+                line: message_line(&file.source, id),
+                problem: format!("{id}: {problem}"),
+            });
+        }
         for function in uses
             .functions
             .iter()

@@ -296,6 +296,24 @@ fn a_plural_variant_that_leaves_out_the_date_is_reported() {
 }
 
 #[test]
+fn a_selector_that_can_only_pick_its_default_is_reported() {
+    let (dir, file) = broken_copy("de", |t| t.replacen("{ PLURAL($days) ->", "{ $days ->", 1));
+    assert_only_problem(
+        dir.path(),
+        &file,
+        Some(line_of(&file, "notice-countdown")),
+        "`{ $days -> … }` never picks a plural form: write `{ PLURAL($days) -> … }`",
+    );
+    let (dir, file) = broken_copy("ar", |t| t.replacen("[few]", "[fwe]", 1));
+    assert_only_problem(
+        dir.path(),
+        &file,
+        Some(line_of(&file, "notice-countdown")),
+        "`[fwe]` under PLURAL() is never picked",
+    );
+}
+
+#[test]
 fn a_message_defined_twice_is_reported_at_its_second_definition() {
     let (dir, file) = broken_copy("de", |t| format!("{t}\nstart-confirmation = noch einmal\n"));
     let line = line_of(&file, "noch einmal");
