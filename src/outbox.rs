@@ -272,14 +272,13 @@ impl Outbox {
     ) -> anyhow::Result<()> {
         if notice.overtaken_by_opt_out() {
             tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "the user opted out before it was sent: failed, unsent");
-            let cancelled = AttemptOutcome::Failed {
+            let withdrawn = AttemptOutcome::Withdrawn {
                 error: ErrorInfo {
                     code: None,
                     title: OPTED_OUT_BEFORE_SENDING.to_owned(),
                 },
-                rendered: None,
             };
-            return self.finish(&notice, cancelled, now).await;
+            return self.finish(&notice, withdrawn, now).await;
         }
         let window_closes = notice.last_message_at + REPLY_WINDOW;
         if now >= window_closes {
@@ -362,7 +361,7 @@ impl Outbox {
             AttemptOutcome::Sent { .. } => "sent",
             AttemptOutcome::DryRun { .. } => "dry_run",
             AttemptOutcome::Retry { .. } => "retry",
-            AttemptOutcome::Failed { .. } => "failed",
+            AttemptOutcome::Failed { .. } | AttemptOutcome::Withdrawn { .. } => "failed",
             AttemptOutcome::Expired | AttemptOutcome::ExpiredUnsent => "expired",
             AttemptOutcome::Requeue => "paused",
         });

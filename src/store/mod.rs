@@ -157,6 +157,10 @@ pub enum AttemptOutcome {
         error: ErrorInfo,
         rendered: Option<Rendered>,
     },
+    /// Not attempted: the user opted out while it waited. `failed`.
+    Withdrawn {
+        error: ErrorInfo,
+    },
     /// The 24-hour window closes before the retry would go out.
     Expired,
     /// The window had closed when the notice came up: not attempted.

@@ -103,6 +103,12 @@ impl NoticeProgress {
                     self.rendered.clone_from(rendered);
                 }
             }
+            // The user opted out before its turn: it is never sent.
+            AttemptOutcome::Withdrawn { error } => {
+                self.status = NoticeStatus::Failed;
+                self.set_error(Some(error));
+                self.attempts = (self.attempts - 1).max(0);
+            }
             AttemptOutcome::Expired => self.status = NoticeStatus::Expired,
             // The claim called no one: it was no attempt.
             AttemptOutcome::ExpiredUnsent => {
@@ -119,7 +125,15 @@ impl NoticeProgress {
 
     fn report(&mut self, update: &StatusUpdate) -> bool {
         if !self.status.may_become(update.status) {
-            return false;
+            // A `delivered` that arrives after `read` moves nothing back,
+            // but its time is worth keeping.
+            let late_delivery = update.status == NoticeStatus::Delivered
+                && self.status == NoticeStatus::Read
+                && self.delivered_at.is_none();
+            if late_delivery {
+                self.delivered_at = Some(millis(update.at));
+            }
+            return late_delivery;
         }
         let at = millis(update.at);
         self.status = update.status;

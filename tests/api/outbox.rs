@@ -119,6 +119,11 @@ async fn delivery_reports_move_a_notice_forward_only() {
         "read",
         "a late delivered must not undo read"
     );
+    let entry = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert!(
+        entry.delivered_at.is_some() && entry.read_at.is_some(),
+        "but its time is kept"
+    );
 }
 
 #[tokio::test]
@@ -526,11 +531,17 @@ async fn a_notice_still_waiting_when_its_user_sends_stop_is_never_sent() {
 
     let second = app.log("wamid.SECOND").await;
     assert_eq!(
-        (second.status.as_deref(), second.error_title.as_deref()),
+        (
+            second.status.as_deref(),
+            second.error_title.as_deref(),
+            second.attempts
+        ),
         (
             Some("failed"),
-            Some("the user opted out before it was sent")
-        )
+            Some("the user opted out before it was sent"),
+            Some(0)
+        ),
+        "withdrawn, never attempted"
     );
     assert_eq!(app.log("wamid.STOP").await.status.as_deref(), Some("sent"));
     let sent = app.sent_messages().await;
