@@ -210,33 +210,46 @@ const MIN_CONFIDENCE: f64 = 0.45;
 /// half of). whatlang reads short English as a neighbour ("Hello how are
 /// you": Italian at 0.18, "Hello, where can I download the new app?":
 /// English at only 0.17), and English is the language most often written
-/// from a country that speaks another.
+/// from a country that speaks another. In byte order, for a binary
+/// search; none longer than [`LONGEST_ENGLISH_WORD`].
 const ENGLISH_WORDS: [&str; 68] = [
-    "the", "you", "your", "how", "what", "where", "why", "when", "who", "which", "can", "could",
-    "would", "should", "will", "please", "hello", "hi", "hey", "my", "this", "that", "does", "did",
-    "not", "of", "and", "with", "for", "from", "help", "thank", "thanks", "there", "still",
-    "working", "is", "are", "was", "were", "have", "has", "anyone", "download", "i", "to", "it",
-    "want", "need", "keep", "link", "account", "chat", "chats", "history", "good", "morning",
-    "night", "happened", "again", "friend", "know", "get", "just", "about", "work", "any", "app",
+    "about", "account", "again", "and", "any", "anyone", "app", "are", "can", "chat", "chats",
+    "could", "did", "does", "download", "for", "friend", "from", "get", "good", "happened", "has",
+    "have", "hello", "help", "hey", "hi", "history", "how", "i", "is", "it", "just", "keep",
+    "know", "link", "morning", "my", "need", "night", "not", "of", "please", "should", "still",
+    "thank", "thanks", "that", "the", "there", "this", "to", "want", "was", "were", "what", "when",
+    "where", "which", "who", "why", "will", "with", "work", "working", "would", "you", "your",
 ];
+const LONGEST_ENGLISH_WORD: usize = 8;
 
-/// At least two words, and half of them, are English ones. Runs on every
-/// Latin-script message, so it counts without building a word list.
+/// At least two words, and half of them, are English ones, in the opening
+/// of the text. Runs on every Latin-script message, so it counts without
+/// building a word list.
 fn mostly_english(text: &str) -> bool {
     let (mut words, mut english) = (0, 0);
-    for word in text
+    for word in opening(text)
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
     {
         words += 1;
-        if ENGLISH_WORDS
-            .iter()
-            .any(|known| word.eq_ignore_ascii_case(known))
-        {
+        if is_english_word(word) {
             english += 1;
         }
     }
     english >= 2 && english * 2 >= words
+}
+
+fn is_english_word(word: &str) -> bool {
+    if word.len() > LONGEST_ENGLISH_WORD || !word.is_ascii() {
+        return false;
+    }
+    let mut lower = [0; LONGEST_ENGLISH_WORD];
+    let lower = &mut lower[..word.len()];
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    ENGLISH_WORDS
+        .binary_search_by(|known| known.as_bytes().cmp(lower))
+        .is_ok()
 }
 
 /// The characters of a message the detector reads. Its cost grows with the
@@ -392,6 +405,18 @@ mod tests {
     fn the_stored_choice_comes_first() {
         let picked = chooser().choose(Some("en"), Some("مرحبا"), country("EG"));
         assert_eq!(picked, ("en".into(), LocaleSource::Stored));
+    }
+
+    #[test]
+    fn the_english_words_are_in_order_for_their_search() {
+        assert!(ENGLISH_WORDS.is_sorted());
+        assert!(
+            ENGLISH_WORDS
+                .iter()
+                .all(|w| w.len() <= LONGEST_ENGLISH_WORD)
+        );
+        assert!(is_english_word("Download") && is_english_word("I"));
+        assert!(!is_english_word("downloads") && !is_english_word("thé"));
     }
 
     #[test]
