@@ -58,3 +58,8 @@ start-confirmation =
 keywords-stop = إيقاف, توقف, الغاء, إلغاء, stop
 keywords-start = ابدأ, بدء, start
 language-names = العربية, عربي, Arabic
+
+link-expired-title = انتهت صلاحية هذا الرابط
+link-expired-text = رابط ربط الحساب هذا لم يعد صالحًا: انتهت صلاحيته أو لم يُنسخ كاملًا. أرسل أي رسالة إلى { $service } على واتساب لتحصل على رابط جديد.
+link-unknown-title = الرابط غير موجود
+link-unknown-text = هذا الرابط غير مكتمل أو ليس من روابطنا. تطبيق { $service } هنا:

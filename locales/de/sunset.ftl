@@ -51,3 +51,8 @@ start-confirmation =
 keywords-stop = stop, stopp, stoppen, abmelden, abbestellen, beenden, ende, kündigen, kuendigen, aufhören, aufhoeren, abbrechen
 keywords-start = start, starten, anmelden, abonnieren, fortsetzen, wieder starten
 language-names = Deutsch, German
+
+link-expired-title = Dieser Link ist abgelaufen
+link-expired-text = Dieser Link zum Verknüpfen deines Kontos ist nicht mehr gültig: Er ist abgelaufen oder wurde nicht vollständig kopiert. Schreib { $service } auf WhatsApp eine beliebige Nachricht, um einen neuen zu erhalten.
+link-unknown-title = Link nicht gefunden
+link-unknown-text = Dieser Link ist unvollständig oder stammt nicht von uns. Die App von { $service } gibt es hier:

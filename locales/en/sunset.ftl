@@ -59,3 +59,10 @@ start-confirmation =
 keywords-stop = stop, unsubscribe, cancel, end, quit, opt out
 keywords-start = start, subscribe, unstop
 language-names = English
+
+# Pages a browser shows when one of our links cannot be followed. Optional:
+# a locale without them shows English.
+link-expired-title = This link has expired
+link-expired-text = This account-linking link is no longer valid: it expired, or it was not copied whole. Send any message to { $service } on WhatsApp to receive a new one.
+link-unknown-title = Link not found
+link-unknown-text = This link is not complete, or not one of ours. The { $service } app is here:

@@ -53,3 +53,8 @@ start-confirmation =
 keywords-stop = stop, parar, detener, basta, baja, darme de baja, dar de baja, cancelar, cancelar suscripción, cancelar suscripcion, desuscribir, desuscribirme
 keywords-start = start, empezar, comenzar, iniciar, alta, darme de alta, suscribir, suscribirme, reanudar, activar
 language-names = español, espanol, castellano, Spanish
+
+link-expired-title = Este enlace ha caducado
+link-expired-text = Este enlace para vincular tu cuenta ya no es válido: caducó o no se copió completo. Envía cualquier mensaje a { $service } en WhatsApp para recibir uno nuevo.
+link-unknown-title = Enlace no encontrado
+link-unknown-text = Este enlace está incompleto o no es nuestro. La app de { $service } está aquí:

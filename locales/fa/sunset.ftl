@@ -51,3 +51,8 @@ start-confirmation =
 keywords-stop = stop, توقف, لغو, لغو اشتراک, لغو عضویت, قطع پیام
 keywords-start = start, شروع, شروع مجدد, دوباره شروع, فعال کردن
 language-names = فارسی, فارسي, پارسی, Persian, Farsi
+
+link-expired-title = این پیوند منقضی شده است
+link-expired-text = این پیوند اتصال حساب دیگر معتبر نیست: یا منقضی شده یا کامل کپی نشده است. برای دریافت پیوند جدید، هر پیامی به { $service } در واتساپ بفرستید.
+link-unknown-title = پیوند پیدا نشد
+link-unknown-text = این پیوند کامل نیست یا از ما نیست. برنامهٔ { $service } اینجاست:

@@ -53,3 +53,8 @@ start-confirmation =
 keywords-stop = stop, stopper, arrêter, arreter, arrêt, arret, désabonner, desabonner, me désabonner, me desabonner, désinscrire, desinscrire, annuler
 keywords-start = start, reprendre, démarrer, demarrer, commencer, réabonner, reabonner, me réabonner, me reabonner
 language-names = français, francais, French
+
+link-expired-title = Ce lien a expiré
+link-expired-text = Ce lien d’association de compte n’est plus valide : il a expiré ou n’a pas été copié en entier. Envoyez n’importe quel message à { $service } sur WhatsApp pour en recevoir un nouveau.
+link-unknown-title = Lien introuvable
+link-unknown-text = Ce lien est incomplet ou ne vient pas de nous. L’application { $service } est ici :

@@ -51,3 +51,8 @@ start-confirmation =
 keywords-stop = stop, रोकें, रोको, रोक दें, बंद, बंद करें, बंद करो, मैसेज बंद करें, band, band karo, roko
 keywords-start = start, शुरू, शुरू करें, शुरू करो, फिर से शुरू करें, चालू, चालू करें, shuru, shuru karo, chalu
 language-names = हिंदी, हिन्दी, Hindi
+
+link-expired-title = इस लिंक की समय-सीमा समाप्त हो गई है
+link-expired-text = खाता जोड़ने का यह लिंक अब मान्य नहीं है: इसकी समय-सीमा समाप्त हो गई है या इसे पूरा कॉपी नहीं किया गया। नया लिंक पाने के लिए WhatsApp पर { $service } को कोई भी संदेश भेजें।
+link-unknown-title = लिंक नहीं मिला
+link-unknown-text = यह लिंक अधूरा है या हमारा नहीं है। { $service } ऐप यहाँ है:

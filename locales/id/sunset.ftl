@@ -49,3 +49,8 @@ start-confirmation =
 keywords-stop = stop, berhenti, hentikan, stop langganan, berhenti langganan, batal, batalkan, unsubscribe
 keywords-start = start, mulai, mulai lagi, langganan, berlangganan, aktifkan
 language-names = bahasa indonesia, indonesia, Indonesian
+
+link-expired-title = Tautan ini sudah kedaluwarsa
+link-expired-text = Tautan untuk menautkan akun ini sudah tidak berlaku: sudah kedaluwarsa atau tidak tersalin lengkap. Kirim pesan apa saja ke { $service } di WhatsApp untuk menerima tautan baru.
+link-unknown-title = Tautan tidak ditemukan
+link-unknown-text = Tautan ini tidak lengkap atau bukan milik kami. Aplikasi { $service } ada di sini:

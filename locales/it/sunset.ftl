@@ -53,3 +53,8 @@ start-confirmation =
 keywords-stop = stop, basta, ferma, fermati, annulla, disiscrivimi, cancellami, disattiva, termina
 keywords-start = start, riattiva, attiva, avvia, inizia, iscrivimi, riprendi
 language-names = italiano, Italian
+
+link-expired-title = Questo link è scaduto
+link-expired-text = Questo link per collegare l’account non è più valido: è scaduto o non è stato copiato per intero. Invia un messaggio qualsiasi a { $service } su WhatsApp per riceverne uno nuovo.
+link-unknown-title = Link non trovato
+link-unknown-text = Questo link è incompleto o non è nostro. L’app { $service } è qui:

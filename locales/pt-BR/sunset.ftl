@@ -53,3 +53,8 @@ start-confirmation =
 keywords-stop = stop, parar, pare, sair, cancelar, descadastrar, me descadastrar, desinscrever, chega
 keywords-start = start, ativar, reativar, iniciar, começar, comecar, retomar, voltar a receber
 language-names = português, portugues, português do brasil, portugues do brasil, Portuguese
+
+link-expired-title = Este link expirou
+link-expired-text = Este link para vincular sua conta não é mais válido: ele expirou ou não foi copiado por inteiro. Envie qualquer mensagem para { $service } no WhatsApp para receber um novo.
+link-unknown-title = Link não encontrado
+link-unknown-text = Este link está incompleto ou não é nosso. O app { $service } está aqui:

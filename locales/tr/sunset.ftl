@@ -51,3 +51,8 @@ start-confirmation =
 keywords-stop = stop, dur, durdur, iptal, ret, bitir, abonelikten çık, abonelikten cik, abonelik iptal
 keywords-start = start, başla, basla, başlat, baslat, yeniden başla, yeniden basla, tekrar başla, tekrar basla, abone ol
 language-names = türkçe, turkce, Turkish
+
+link-expired-title = Bu bağlantının süresi doldu
+link-expired-text = Bu hesap bağlama bağlantısı artık geçerli değil: süresi doldu ya da tamamı kopyalanmadı. Yenisini almak için WhatsApp’ta { $service } hesabına herhangi bir mesaj gönderin.
+link-unknown-title = Bağlantı bulunamadı
+link-unknown-text = Bu bağlantı eksik ya da bize ait değil. { $service } uygulaması burada:

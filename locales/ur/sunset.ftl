@@ -51,3 +51,8 @@ start-confirmation =
 keywords-stop = stop, بند, بند کریں, بند کرو, روکیں, روکو, پیغامات بند کریں, band, band karo, band karein
 keywords-start = start, شروع, شروع کریں, شروع کرو, دوبارہ شروع کریں, shuru, shuru karo, shuru karein
 language-names = اردو, Urdu
+
+link-expired-title = اس لنک کی میعاد ختم ہو گئی ہے
+link-expired-text = اکاؤنٹ جوڑنے کا یہ لنک اب درست نہیں: اس کی میعاد ختم ہو گئی ہے یا یہ پورا کاپی نہیں ہوا۔ نیا لنک حاصل کرنے کے لیے واٹس ایپ پر { $service } کو کوئی بھی پیغام بھیجیں۔
+link-unknown-title = لنک نہیں ملا
+link-unknown-text = یہ لنک نامکمل ہے یا ہمارا نہیں ہے۔ { $service } ایپ یہاں ہے:

@@ -129,6 +129,15 @@ fn language_of_text_with(
     language_of_script(text, country).or_else(|| language_of_latin_text(latin, text))
 }
 
+/// `rtl` for the languages written right to left, else `ltr`: an HTML
+/// `dir`.
+pub fn direction(locale: &str) -> &'static str {
+    match language(locale) {
+        "ar" | "fa" | "ur" | "he" | "ps" | "sd" | "yi" => "rtl",
+        _ => "ltr",
+    }
+}
+
 /// The language part of a locale tag: `pt-BR` → `pt`.
 pub fn language(tag: &str) -> &str {
     tag.split(['-', '_']).next().unwrap_or("")

@@ -2,11 +2,35 @@
 //! account linking.
 
 use super::{ApiError, AppState};
+use crate::domain::locale::direction;
+use crate::i18n::Catalog;
 use crate::signing::{verify_link_token, verify_smart_link_code};
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use askama::Template;
+use fluent_langneg::{
+    NegotiationStrategy, convert_vec_str_to_langids_lossy, negotiate_languages,
+    parse_accepted_languages,
+};
 use jiff::Timestamp;
+
+/// The served locale that comes first in the browser's `Accept-Language`,
+/// else the campaign's default.
+fn page_locale(request: &HttpRequest, catalog: &Catalog) -> String {
+    let accepted = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let requested = parse_accepted_languages(accepted);
+    let available = convert_vec_str_to_langids_lossy(catalog.localizer.locales());
+    negotiate_languages(&requested, &available, None, NegotiationStrategy::Lookup)
+        .first()
+        .map_or_else(
+            || catalog.chooser.default_locale().to_owned(),
+            ToString::to_string,
+        )
+}
 
 /// Link-preview fetchers open every link in a chat: not clicks.
 fn is_preview_fetcher(user_agent: &str) -> bool {
@@ -47,11 +71,8 @@ pub async fn smart_link(
         .unwrap_or("");
     let Some(notice_id) = verify_smart_link_code(state.signing_key.expose(), &code) else {
         // Opened on a phone: a page, with the way to the app all the same.
-        let page = LinkPage {
-            title: "Link not found",
-            text: "This link is not complete, or not one of ours. The app is here:",
-            app_link: Some(state.campaign.app_link_for(user_agent)),
-        };
+        let page = LinkPage::new(&request, &state, "link-unknown")
+            .with_app_link(state.campaign.app_link_for(user_agent));
         return Ok(page.respond(HttpResponse::NotFound()));
     };
     if request.method() != Method::HEAD && !is_preview_fetcher(user_agent) {
@@ -65,7 +86,11 @@ pub async fn smart_link(
 
 /// A valid token goes on to the business's linking page; an expired or
 /// forged one gets a page that says so.
-pub async fn account_link(token: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+pub async fn account_link(
+    request: HttpRequest,
+    token: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let valid = state.campaign.linking_enabled()
         && verify_link_token(state.signing_key.expose(), &token)
             .is_some_and(|claim| claim.expires_at > Timestamp::now().as_second());
@@ -75,27 +100,52 @@ pub async fn account_link(token: web::Path<String>, state: web::Data<AppState>) 
             .insert_header((header::LOCATION, target))
             .finish();
     }
-    LinkPage {
-        title: "This link has expired",
-        text: "This account-linking link is no longer valid: it expired, or it was not \
-               copied whole. Send any message to the same WhatsApp number to receive a new \
-               one.",
-        app_link: None,
-    }
-    .respond(HttpResponse::Gone())
+    LinkPage::new(&request, &state, "link-expired").respond(HttpResponse::Gone())
 }
 
-/// A page for a person who opened one of our links on their phone.
+/// A page for a person who opened one of our links on their phone, in the
+/// language their browser asks for.
 #[derive(Template)]
 #[template(path = "link_page.html")]
 struct LinkPage<'a> {
-    title: &'a str,
-    text: &'a str,
+    lang: String,
+    dir: &'static str,
+    title: String,
+    text: String,
     /// The way to the app, after the text.
     app_link: Option<&'a str>,
 }
 
-impl LinkPage<'_> {
+impl<'a> LinkPage<'a> {
+    /// The page whose title and text are the messages `{page}-title` and
+    /// `{page}-text` of the locale files.
+    fn new(request: &HttpRequest, state: &AppState, page: &str) -> Self {
+        let catalog = state.catalog.current();
+        let lang = page_locale(request, &catalog);
+        let service = &state.campaign.service;
+        let text = |part: &str| {
+            let id = format!("{page}-{part}");
+            catalog
+                .localizer
+                .page_text(&lang, &id, service)
+                .unwrap_or(id)
+        };
+        Self {
+            dir: direction(&lang),
+            title: text("title"),
+            text: text("text"),
+            lang,
+            app_link: None,
+        }
+    }
+
+    fn with_app_link(self, app_link: &'a str) -> Self {
+        Self {
+            app_link: Some(app_link),
+            ..self
+        }
+    }
+
     fn respond(&self, mut response: HttpResponseBuilder) -> HttpResponse {
         match self.render() {
             Ok(page) => response.content_type("text/html; charset=utf-8").body(page),

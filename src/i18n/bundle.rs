@@ -1,5 +1,6 @@
 //! Loading, checking and rendering one set of locale files.
 
+use super::check::REFERENCE_LOCALE;
 use super::files::{LocaleFile, read_locale_set, version_of};
 use super::parse::parse_resource;
 use super::{MAX_BODY_CHARS, NoticeArgs, REQUIRED_MESSAGES, RenderError, format, message_id};
@@ -184,6 +185,16 @@ impl Localizer {
             });
         }
         Ok(text)
+    }
+
+    /// A line of a page we show in the browser (`link-expired-title` …),
+    /// in `locale`, else in English; `None` when neither has it.
+    pub fn page_text(&self, locale: &str, id: &str, service: &str) -> Option<String> {
+        let mut args = FluentArgs::new();
+        args.set("service", service.to_owned());
+        [locale, REFERENCE_LOCALE]
+            .into_iter()
+            .find_map(|locale| self.format(locale, id, &args).ok())
     }
 
     fn format(&self, locale: &str, id: &str, args: &FluentArgs) -> Result<String, RenderError> {

@@ -451,6 +451,20 @@ async fn account_links_redirect_when_genuine_and_say_gone_when_not() {
     let gone = no_redirects.get(&tampered).send().await.unwrap();
     assert_eq!(gone.status(), 410);
     assert!(gone.text().await.unwrap().contains("expired"));
+    // In the language the phone's browser asks for, in its direction.
+    let arabic = no_redirects
+        .get(&tampered)
+        .header("Accept-Language", "ar-EG,ar;q=0.9,en;q=0.8")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        arabic.contains(r#"lang="ar" dir="rtl""#) && arabic.contains("انتهت صلاحية هذا الرابط"),
+        "{arabic}"
+    );
     let expired = link_token(SIGNING_KEY, "100000000000001", "201001234567", 1_000);
     assert_eq!(
         no_redirects

@@ -6,6 +6,7 @@ use super::api::days;
 use super::auth::{Access, SESSION_COOKIE, SESSION_SECONDS, new_session, role_of_token};
 use super::{ApiError, AppState};
 use crate::domain::countdown::{Countdown, Phase};
+use crate::domain::locale::direction;
 use crate::domain::notice::NoticeKind;
 use crate::store::{Count, PausedNumber};
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -195,14 +196,6 @@ struct PreviewPage {
     version: String,
     phases: Vec<&'static str>,
     rows: Vec<PreviewRow>,
-}
-
-/// Scripts written right to left.
-fn direction(locale: &str) -> &'static str {
-    match locale.split('-').next().unwrap_or(locale) {
-        "ar" | "fa" | "ur" | "he" | "ps" | "sd" | "yi" => "rtl",
-        _ => "ltr",
-    }
 }
 
 /// Every locale × every phase, each in its own direction.
