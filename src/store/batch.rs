@@ -349,12 +349,23 @@ impl Directory {
                 self.merge(holder, slot, key);
                 return;
             }
-            match take {
-                Take::IfMissing => return,
-                Take::NumberChange => return self.carry_choices(slot, holder),
+            match (take, kind) {
+                (Take::IfMissing, _) => return,
+                // A new BSUID with a record of its own is the same person:
+                // both records stay, and the person's choices go along.
+                (Take::NumberChange, IdKind::Bsuid) => return self.carry_choices(slot, holder),
+                // A new number held by a record without a BSUID, maybe the
+                // person seen by phone before: both stay, the choices go
+                // along, and the number the person left is not theirs now.
+                (Take::NumberChange, IdKind::WaId) if phone_only => {
+                    self.carry_choices(slot, holder);
+                    self.release(kind, slot, current);
+                    *kind.of(&mut self.users[slot]) = None;
+                    return;
+                }
                 // WhatsApp gave the number to this sender, whose BSUID is
                 // not the holder's: the holder no longer has it.
-                Take::Latest => {
+                (Take::NumberChange | Take::Latest, _) => {
                     *kind.of(&mut self.users[holder]) = None;
                     self.phones_taken.push(holder);
                 }
@@ -831,9 +842,38 @@ mod tests {
         let numbers: Vec<_> = kept.new_users.iter().map(|u| u.wa_id.as_deref()).collect();
         assert_eq!(
             numbers,
-            [Some("201009999999"), Some("201001234567")],
-            "a number held by another record is not taken"
+            [Some("201009999999"), None],
+            "a number held by a record of its own is not taken, and the one left goes"
         );
+    }
+
+    #[test]
+    fn a_number_change_onto_a_number_another_bsuid_held_takes_it() {
+        let holder = UserRecord {
+            id: 8,
+            bsuid: Some("EG.PREVIOUS".into()),
+            wa_id: Some("201009999999".into()),
+            pseudonym: "u_previous".into(),
+            last_message_at: Some(NOW - 1_000),
+            ..opted_out_user()
+        };
+        let mover = UserRecord {
+            bsuid: Some("EG.MOVER".into()),
+            opted_out: false,
+            ..opted_out_user()
+        };
+        let mut change = number_change();
+        change.from = UserRef::new(WaId::parse("201001234567"), Bsuid::parse("EG.MOVER")).unwrap();
+        let plan = plan(
+            &[&job(vec![change])],
+            &HashSet::new(),
+            vec![mover, holder],
+            ids(),
+        )
+        .unwrap();
+        assert_eq!(plan.phones_freed, [8], "the previous holder loses it");
+        let moved = plan.changed_users.iter().find(|u| u.id == 7).unwrap();
+        assert_eq!(moved.wa_id.as_deref(), Some("201009999999"));
     }
 
     #[test]
@@ -977,5 +1017,7 @@ mod tests {
         assert_eq!(new_number.wa_id.as_deref(), Some("201009999999"));
         assert!(new_number.opted_out);
         assert_eq!(new_number.chosen_locale.as_deref(), Some("fr"));
+        let left = plan.changed_users.iter().find(|u| u.id == 7).unwrap();
+        assert_eq!(left.wa_id, None, "the number left behind is not theirs");
     }
 }

@@ -409,6 +409,26 @@ async fn a_changed_number_keeps_the_record_and_its_opt_out() {
     }
 }
 
+#[tokio::test]
+async fn the_number_a_person_leaves_for_one_with_a_record_is_not_theirs_any_more() {
+    let app = spawn_app().await;
+    let (old, new) = ("201002270002", "201002270003");
+    app.post_webhook(&text_message(old, "wamid.LEAVER", "STOP"))
+        .await;
+    app.post_webhook(&text_message(new, "wamid.HOLDER", "hello"))
+        .await;
+    app.post_webhook(&number_change(old, "wamid.MOVE", "wa_id", new))
+        .await;
+    // Whoever WhatsApp gives the old number to next is someone else.
+    app.post_webhook(&text_message(old, "wamid.NEXT_OWNER", "hello"))
+        .await;
+    assert_eq!(app.log("wamid.NEXT_OWNER").await.decision, "notified");
+    // The person's opt-out went with them to the new number.
+    app.post_webhook(&text_message(new, "wamid.AFTER_MOVE", "hello again"))
+        .await;
+    assert_eq!(app.log("wamid.AFTER_MOVE").await.decision, "opted_out");
+}
+
 /// A BSUID-only message from `bsuid`, as a username user sends it.
 fn from_bsuid(bsuid: &str, id: &str, text: &str) -> serde_json::Value {
     let mut webhook = text_message("15550000000", id, text);
