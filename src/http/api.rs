@@ -134,10 +134,15 @@ pub async fn notifications(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let reveal = access.may_reveal(params.reveal)?;
-    let query = params.query(MAX_LIMIT)?;
+    let mut query = params.query(MAX_LIMIT)?;
+    let limit = query.limit as usize;
+    // One row more than asked for tells whether there is a next page.
+    query.limit += 1;
     let page = state.store.log_page(&query).await?;
-    let rows = page.rows()?;
-    let next_cursor = (rows.len() == query.limit as usize)
+    let mut rows = page.rows()?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = more
         .then(|| rows.last().map(|row| format!("{:x}", row.id)))
         .flatten();
     let items = rows.iter().map(|row| LogRecord::new(row, reveal)).collect();
