@@ -19,12 +19,15 @@ pub struct WebhookBatch {
     pub statuses: Vec<StatusUpdate>,
     /// Parts we could not understand: the whole body is quarantined for them.
     pub problems: Vec<String>,
+    /// Statuses of kinds that move no notice (`deleted`, `warning`…).
+    pub other_statuses: usize,
 }
 
 /// Counters shown on /healthz and /metrics.
 #[derive(Debug, Default)]
 pub struct IntakeCounters {
     pub unknown_statuses: AtomicU64,
+    pub other_statuses: AtomicU64,
     pub duplicates: AtomicU64,
     pub quarantined: AtomicU64,
 }
@@ -56,6 +59,9 @@ impl Intake {
             self.store.quarantine(raw_body, &reason, now).await?;
             self.counters.quarantined.fetch_add(1, Ordering::Relaxed);
         }
+        self.counters
+            .other_statuses
+            .fetch_add(batch.other_statuses as u64, Ordering::Relaxed);
         let mut outcomes = vec![];
         if !batch.messages.is_empty() {
             let catalog = self.catalog.current();

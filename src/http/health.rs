@@ -49,6 +49,8 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             "duplicates": counters.duplicates.load(Ordering::Relaxed),
             "quarantined": counters.quarantined.load(Ordering::Relaxed),
             "unknown_statuses": counters.unknown_statuses.load(Ordering::Relaxed),
+            // Statuses of kinds that move no notice: `deleted`, `warning`…
+            "other_statuses": counters.other_statuses.load(Ordering::Relaxed),
         },
     }))
 }

@@ -283,8 +283,8 @@ fn read_value(value: MessagesValuePayload, batch: &mut WebhookBatch) {
             .and_then(|status| to_status(status).map_err(|problem| format!("status: {problem}")))
         {
             Ok(Some(status)) => batch.statuses.push(status),
-            // `sent` reports before our own record, `deleted`, `warning`…: nothing to move.
-            Ok(None) => {}
+            // `deleted`, `warning`…: nothing to move, but counted.
+            Ok(None) => batch.other_statuses += 1,
             Err(problem) => batch.problems.push(problem),
         }
     }

@@ -255,9 +255,16 @@ async fn status_webhooks_for_messages_we_never_sent_are_dropped_with_a_200() {
             .status(),
         200
     );
+    let mut deleted = fixture("status_delivered");
+    deleted["entry"][0]["changes"][0]["value"]["statuses"][0]["status"] = json!("deleted");
+    assert_eq!(app.post_webhook(&deleted).await.status(), 200);
     assert_eq!(app.store.quarantined().await.unwrap(), 0);
     let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
     assert_eq!(health["webhooks"]["unknown_statuses"], 2);
+    assert_eq!(
+        health["webhooks"]["other_statuses"], 1,
+        "a kind of status that moves no notice is counted too"
+    );
 }
 
 #[tokio::test]
