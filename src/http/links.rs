@@ -103,6 +103,20 @@ pub async fn account_link(
     LinkPage::new(&request, &state, "link-expired").respond(HttpResponse::Gone())
 }
 
+/// The page texts for a locale set whose English lacks them (they are
+/// optional): the shipped English, without the service's name.
+fn built_in(id: &str) -> &'static str {
+    match id {
+        "link-expired-title" => "This link has expired",
+        "link-expired-text" => {
+            "This account-linking link is no longer valid: it expired, or it was not copied \
+             whole. Send any message to the same WhatsApp number to receive a new one."
+        }
+        "link-unknown-title" => "Link not found",
+        _ => "This link is not complete, or not one of ours. The app is here:",
+    }
+}
+
 /// A page for a person who opened one of our links on their phone, in the
 /// language their browser asks for.
 #[derive(Template)]
@@ -128,7 +142,7 @@ impl<'a> LinkPage<'a> {
             catalog
                 .localizer
                 .page_text(&lang, &id, service)
-                .unwrap_or(id)
+                .unwrap_or_else(|| built_in(&id).to_owned())
         };
         Self {
             dir: direction(&lang),

@@ -359,7 +359,7 @@ fn second_definition(source: &str, id: &str) -> usize {
 }
 
 /// `PLURAL($n)`: the CLDR category of `$n`.
-const PLURAL: &str = "PLURAL";
+pub const PLURAL: &str = "PLURAL";
 /// The functions a message may call.
 pub const FUNCTIONS: [&str; 1] = [PLURAL];
 

@@ -1,7 +1,7 @@
 //! `sunset locales check`: everything a locale set must satisfy before a
 //! product team ships it, reported as `file:line: problem`.
 
-use super::bundle::FUNCTIONS;
+use super::bundle::{FUNCTIONS, PLURAL};
 use super::files::{folders_without_file, read_locale_files};
 use super::{LocaleFile, LocaleProblem, Localizer, NoticeArgs, REQUIRED_MESSAGES, message_id};
 use crate::domain::countdown::{Countdown, Phase};
@@ -447,7 +447,7 @@ fn selector_problem(
             unreachable(&["on", "off"])
                 .map(|name| format!("`[{name}]` under $linking is never picked (it is on or off)"))
         }
-        ast::InlineExpression::FunctionReference { id, .. } if id.name == "PLURAL" => {
+        ast::InlineExpression::FunctionReference { id, .. } if id.name == PLURAL => {
             unreachable(&PLURAL_CATEGORIES).map(|name| {
                 format!(
                     "`[{name}]` under PLURAL() is never picked (it gives {})",

@@ -345,9 +345,10 @@ macro_rules! shared_queries {
             .fetch_one(connection)
             .await?;
             let (end, factor): (i64, i32) = (row.try_get("next_slot_us")?, row.try_get("factor")?);
-            let first = Timestamp::from_microsecond(end - span * i64::from(factor))
+            let factor = i64::from(factor);
+            let first = Timestamp::from_microsecond(end - span.saturating_mul(factor))
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok(SendSlots { first, interval: SignedDuration::from_micros(interval * i64::from(factor)) })
+            Ok(SendSlots { first, interval: SignedDuration::from_micros(interval.saturating_mul(factor)) })
         }
 
         pub(super) async fn slow_down(pool: &$pool, phone_number_id: &str, until: Timestamp) -> Result<(), StoreError> {
