@@ -197,6 +197,16 @@ async fn a_spam_rate_limit_fails_the_notice_and_halves_the_numbers_rate_on_every
     assert_eq!(slowed[0]["phone_number_id"], "100000000000001", "{health}");
     let until: Timestamp = slowed[0]["until"].as_str().unwrap().parse().unwrap();
     assert!(until > Timestamp::now() + SignedDuration::from_mins(10));
+    let dashboard = app
+        .get_as(ADMIN_TOKEN, "/admin")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dashboard.contains("(131048)") && dashboard.contains("100000000000001 until"),
+        "/admin shows it too"
+    );
     // The budget every box draws from spaces this number's sends twice as
     // far apart, and no other number's.
     let tenth = SignedDuration::from_millis(100);

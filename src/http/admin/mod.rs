@@ -8,7 +8,7 @@ use super::{ApiError, AppState};
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::locale::direction;
 use crate::domain::notice::NoticeKind;
-use crate::store::{Count, PausedNumber};
+use crate::store::{Count, PausedNumber, SlowedNumber};
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;
 use actix_web::{HttpResponse, Responder, web};
@@ -93,6 +93,8 @@ struct DashboardPage {
     hours_left: i64,
     mode: &'static str,
     paused: Vec<PausedNumber>,
+    /// Numbers at half their rate after a 131048.
+    slowed: Vec<SlowedNumber>,
     queue_depth: i64,
     locale_version: String,
     refusal: Option<String>,
@@ -151,6 +153,7 @@ pub async fn dashboard(
         hours_left: countdown.hours_left,
         mode: if state.live { "live" } else { "dry-run" },
         paused: state.store.paused_numbers().await?,
+        slowed: state.store.slowed_numbers(now).await?,
         queue_depth: state.store.queue_stats(now).await?.depth,
         locale_version: catalog.localizer.version().to_owned(),
         refusal: state.catalog.refusal().map(|r| r.problems.join("; ")),
