@@ -103,6 +103,10 @@ pub async fn open_existing_store(database_url: &str) -> anyhow::Result<Option<Ar
 pub fn load_catalog(config: &Config, sample: &NoticeArgs) -> anyhow::Result<Catalog> {
     let dir = &config.settings.locales.dir;
     Catalog::load(dir, &config.settings.campaign.default_locale, sample).map_err(|problems| {
+        if let [problem] = problems.as_slice() {
+            // One line that names it: a bad `campaign.default_locale`, say.
+            return anyhow::anyhow!("{problem}");
+        }
         let lines = problems
             .iter()
             .map(ToString::to_string)

@@ -50,7 +50,7 @@ stop-confirmation =
 start-confirmation =
     Ravis de vous retrouver : { $service } vous tiendra au courant ici.
 
-keywords-stop = stop, stopper, arrêter, arreter, arrêt, arret, désabonner, desabonner, me désabonner, me desabonner, désinscrire, desinscrire, annuler
+keywords-stop = stop, stopper, arrêter, arreter, arrêt, arret, désabonner, desabonner, me désabonner, me desabonner, désinscrire, desinscrire, annuler, n'envoyez plus
 keywords-start = start, reprendre, démarrer, demarrer, commencer, réabonner, reabonner, me réabonner, me reabonner
 language-names = français, francais, French
 

@@ -126,6 +126,7 @@ mod tests {
         let mut book = KeywordBook::default();
         book.add("stop, unsubscribe, iptal, abonelikten çık", &Keyword::Stop);
         book.add("إيقاف, توقف", &Keyword::Stop);
+        book.add("n'envoyez plus", &Keyword::Stop);
         book.add("start", &Keyword::Start);
         book.add("English", &Keyword::Language("en".into()));
         book.add("العربية, عربي", &Keyword::Language("ar".into()));
@@ -152,6 +153,8 @@ mod tests {
             "s.t.o.p",
             "S-T-O-P!",
             "stop ❤️",
+            "N’envoyez plus !",
+            "n envoyez plus",
             "STOP ‼️",
             "stop 🏳️‍🌈",
             "stop ⛔️",

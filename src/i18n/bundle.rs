@@ -26,9 +26,13 @@ pub struct LocaleProblem {
     pub problem: String,
 }
 
+/// `file:line: problem`, or `file: problem` for the file as a whole.
 impl fmt::Display for LocaleProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.problem)
+        match self.line {
+            0 => write!(f, "{}: {}", self.file.display(), self.problem),
+            line => write!(f, "{}:{line}: {}", self.file.display(), self.problem),
+        }
     }
 }
 

@@ -266,6 +266,21 @@ async fn reading_commands_leave_a_database_sunset_never_migrated_alone_and_stop_
 }
 
 #[test]
+fn a_default_locale_without_its_folder_is_one_line_that_names_it() {
+    let output = sunset_with(
+        &["preview", "--locale", "en"],
+        &[("SUNSET_CAMPAIGN__DEFAULT_LOCALE", "xx")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("campaign.default_locale `xx` has no <locale>/sunset.ftl"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn preview_prints_the_notice_and_refuses_unknown_locales() {
     let arabic = sunset(&[
         "preview",
