@@ -24,12 +24,10 @@ pub async fn publish(
     dir: &Path,
     sample: &NoticeArgs,
 ) -> anyhow::Result<Result<String, Vec<String>>> {
-    let problems = check::check(dir, sample);
+    let (files, problems) = check::checked_set(dir, sample);
     if !problems.is_empty() {
         return Ok(Err(problems.iter().map(ToString::to_string).collect()));
     }
-    let files = read_locale_set(dir)
-        .map_err(|problems| anyhow::anyhow!("cannot read {}: {}", dir.display(), problems[0]))?;
     let version = version_of(&files);
     store
         .publish_locales(

@@ -17,7 +17,12 @@ pub enum Keyword {
 /// or emoji, Arabic hamza forms and vowel marks unified, spaces collapsed.
 /// "STOP!", " stop 🛑" and "Stop." all become "stop".
 pub fn fold(text: &str) -> String {
-    collapse_spaces(folded_chars(text).map(|c| if c == PUNCTUATION { ' ' } else { c }))
+    collapse_spaces(folded_chars(text).map(as_space))
+}
+
+/// A punctuation mark read as the space between two words.
+fn as_space(c: char) -> char {
+    if c == PUNCTUATION { ' ' } else { c }
 }
 
 /// Stands for a punctuation mark in [`folded_chars`]: a space between

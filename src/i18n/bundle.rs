@@ -1,6 +1,6 @@
 //! Loading, checking and rendering one set of locale files.
 
-use super::check::REFERENCE_LOCALE;
+use super::check::{REFERENCE_LOCALE, message_line, second_definition};
 use super::files::{LocaleFile, read_locale_set, version_of};
 use super::parse::parse_resource;
 use super::{MAX_BODY_CHARS, NoticeArgs, REQUIRED_MESSAGES, RenderError, format, message_id};
@@ -72,7 +72,7 @@ impl Localizer {
         let mut problems = vec![];
         let mut bundles = BTreeMap::new();
         for file in files {
-            match build_bundle(&file.tag, &file.path, file.source.clone()) {
+            match build_bundle(file) {
                 Ok(bundle) => {
                     bundles.insert(file.tag.clone(), bundle);
                 }
@@ -123,7 +123,7 @@ impl Localizer {
         ];
         let at = |id, problem| LocaleProblem {
             file: file.path.clone(),
-            line: super::check::message_line(&file.source, id),
+            line: message_line(&file.source, id),
             problem,
         };
         for (id, keyword) in lists {
@@ -308,17 +308,17 @@ fn fluent_args(locale: &str, args: &NoticeArgs) -> FluentArgs<'static> {
     out
 }
 
-fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<LocaleProblem>> {
+fn build_bundle(file: &LocaleFile) -> Result<Bundle, Vec<LocaleProblem>> {
+    let tag = file.tag.as_str();
     let at = |line, problem: String| LocaleProblem {
-        file: file.to_owned(),
+        file: file.path.clone(),
         line,
         problem,
     };
     let langid: LanguageIdentifier = tag
         .parse()
         .map_err(|_| vec![at(0, format!("`{tag}` is not a locale tag (folder name)"))])?;
-    let definitions = source.clone();
-    let resource = parse_resource(source).map_err(|problems| {
+    let resource = parse_resource(file.source.clone()).map_err(|problems| {
         problems
             .into_iter()
             .map(|(line, problem)| at(line, problem))
@@ -337,7 +337,7 @@ fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<Lo
             .iter()
             .map(|e| {
                 let line = match e {
-                    FluentError::Overriding { id, .. } => second_definition(&definitions, id),
+                    FluentError::Overriding { id, .. } => second_definition(&file.source, id),
                     _ => 0,
                 };
                 at(line, e.to_string())
@@ -345,21 +345,6 @@ fn build_bundle(tag: &str, file: &Path, source: String) -> Result<Bundle, Vec<Lo
             .collect::<Vec<_>>()
     })?;
     Ok(bundle)
-}
-
-/// The line (from 1) where `id` is defined a second time, or 0.
-fn second_definition(source: &str, id: &str) -> usize {
-    source
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| {
-            let entry = line.strip_prefix('-').unwrap_or(line);
-            entry
-                .strip_prefix(id)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
-        .nth(1)
-        .map_or(0, |(index, _)| index + 1)
 }
 
 /// `PLURAL($n)`: the CLDR category of `$n`.

@@ -28,6 +28,12 @@ const INVISIBLE_MARKS: [char; 16] = [
 /// `sample` holds the campaign's own values (service, links, variables),
 /// with a link code and token as long as real ones.
 pub fn check(dir: &Path, sample: &NoticeArgs) -> Vec<LocaleProblem> {
+    checked_set(dir, sample).1
+}
+
+/// As [`check`], with the files as they were read and checked: what
+/// `locales publish` stores, read once.
+pub fn checked_set(dir: &Path, sample: &NoticeArgs) -> (Vec<LocaleFile>, Vec<LocaleProblem>) {
     let (files, mut problems) = match read_locale_files(dir) {
         Ok(read) => read,
         Err(problem) => (vec![], vec![problem]),
@@ -46,7 +52,7 @@ pub fn check(dir: &Path, sample: &NoticeArgs) -> Vec<LocaleProblem> {
                     .into(),
             }),
     );
-    problems
+    (files, problems)
 }
 
 /// Checks a set given as texts (`origin` names it in problems), and
@@ -494,8 +500,24 @@ fn default_only_selectors(parsed: &Parsed) -> Vec<LocaleProblem> {
 
 /// The line a message starts on.
 pub fn message_line(source: &str, id: &str) -> usize {
+    definition_lines(source, id).next().unwrap_or(1)
+}
+
+/// The line a message or term is defined on a second time, or 0.
+pub fn second_definition(source: &str, id: &str) -> usize {
+    definition_lines(source, id).nth(1).unwrap_or(0)
+}
+
+/// The lines (from 1) where `id`, or the term `-id`, is defined.
+fn definition_lines<'s>(source: &'s str, id: &'s str) -> impl Iterator<Item = usize> + 's {
     source
         .lines()
-        .position(|line| line.split('=').next().is_some_and(|head| head.trim() == id))
-        .map_or(1, |i| i + 1)
+        .enumerate()
+        .filter(move |(_, line)| {
+            line.split('=').next().is_some_and(|head| {
+                let head = head.trim();
+                head.strip_prefix('-').unwrap_or(head) == id
+            })
+        })
+        .map(|(index, _)| index + 1)
 }
