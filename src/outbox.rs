@@ -38,9 +38,8 @@ const BATCH: u32 = 64;
 pub const MAX_HELD: usize = 256;
 /// The running sender claims again once this many places are free.
 const CLAIM_AT: usize = 32;
-/// The window `messages_per_second` holds in, a little wider than a second
-/// for the time a request takes to reach the Graph API.
-const SEND_WINDOW: Duration = Duration::from_millis(1_010);
+/// The window `messages_per_second` holds in.
+const SEND_WINDOW: Duration = Duration::from_secs(1);
 
 /// Live sending, or dry-run.
 #[derive(Clone, Debug)]
@@ -81,8 +80,8 @@ pub struct Outbox {
     pair_spacing: SignedDuration,
     /// Sends per number in any one-second window, at most.
     per_window: usize,
-    /// When this box's latest sends to each number went out.
-    recent_sends: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// This box's latest sends to each number.
+    recent_sends: Mutex<HashMap<String, RecentSends>>,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
 }
@@ -222,31 +221,26 @@ impl Outbox {
     }
 
     /// Waits until one more send to the number keeps this box at or under
-    /// `messages_per_second` in every one-second window, however late the
-    /// sends before it ran, and counts it.
-    async fn keep_to_window(&self, phone_number_id: &str) {
+    /// `messages_per_second` in every one-second window at the Graph API,
+    /// however late the sends before it ran or arrived, and counts it
+    /// until the ticket is dropped at the call's end.
+    async fn keep_to_window(&self, phone_number_id: &str) -> WindowTicket<'_> {
         loop {
             let wait = {
                 let Ok(mut recent) = self.recent_sends.lock() else {
-                    return;
+                    break;
                 };
                 let sends = recent.entry(phone_number_id.to_owned()).or_default();
-                let now = Instant::now();
-                while sends
-                    .front()
-                    .is_some_and(|at| now.duration_since(*at) >= SEND_WINDOW)
-                {
-                    sends.pop_front();
+                match sends.start(Instant::now(), self.per_window) {
+                    Ok(()) => break,
+                    Err(wait) => wait,
                 }
-                if sends.len() < self.per_window {
-                    sends.push_back(now);
-                    return;
-                }
-                sends.front().map(|at| *at + SEND_WINDOW - now)
             };
-            if let Some(wait) = wait {
-                tokio::time::sleep(wait).await;
-            }
+            tokio::time::sleep(wait).await;
+        }
+        WindowTicket {
+            recent_sends: &self.recent_sends,
+            phone_number_id: phone_number_id.to_owned(),
         }
     }
 
@@ -311,7 +305,7 @@ impl Outbox {
         }
         // Held until the outcome is recorded. Never closed, so never Err.
         let _call = self.calls.acquire().await.ok();
-        self.keep_to_window(&notice.phone_number_id).await;
+        let ticket = self.keep_to_window(&notice.phone_number_id).await;
         if Timestamp::now() > now + LEASE - LEASE_MARGIN {
             // Boxes sharing the number's budget pushed this slot too far.
             tracing::warn!(
@@ -329,6 +323,7 @@ impl Outbox {
                 &notice.id.to_string(),
             )
             .await;
+        drop(ticket);
         self.metrics.send_latency(started.elapsed().as_secs_f64());
         let outcome = match result {
             Ok(outbound_message_id) => {
@@ -529,6 +524,61 @@ fn log_failure(notice: &DueNotice, error: &GraphError, outcome: &AttemptOutcome)
     }
 }
 
+/// One number's sends in one box, for the one-second window: a request
+/// reaches the Graph API at some instant between its start and its
+/// answer, so a send counts from its start until a second after its
+/// answer. When no more than `messages_per_second` count at each start,
+/// no second at the Graph API sees more, whatever the delays in between.
+#[derive(Default)]
+struct RecentSends {
+    in_flight: usize,
+    /// When the latest calls were answered, oldest first.
+    answered: VecDeque<Instant>,
+}
+
+impl RecentSends {
+    /// Counts one more send starting at `now`, or tells how long to wait.
+    fn start(&mut self, now: Instant, per_window: usize) -> Result<(), Duration> {
+        while self
+            .answered
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= SEND_WINDOW)
+        {
+            self.answered.pop_front();
+        }
+        if self.in_flight + self.answered.len() < per_window {
+            self.in_flight += 1;
+            return Ok(());
+        }
+        // With every counted send in flight, the first answer frees one.
+        Err(self
+            .answered
+            .front()
+            .map_or(Duration::from_millis(5), |at| *at + SEND_WINDOW - now))
+    }
+
+    fn answered(&mut self, now: Instant) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.answered.push_back(now);
+    }
+}
+
+/// A send counted in its number's window; dropped when its call ends.
+struct WindowTicket<'a> {
+    recent_sends: &'a Mutex<HashMap<String, RecentSends>>,
+    phone_number_id: String,
+}
+
+impl Drop for WindowTicket<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut recent) = self.recent_sends.lock()
+            && let Some(sends) = recent.get_mut(&self.phone_number_id)
+        {
+            sends.answered(Instant::now());
+        }
+    }
+}
+
 /// The most notices one claim takes: what a number's budget sends in half
 /// a lease, so that at a low `messages_per_second` a backlog is not held
 /// past its lease while it waits for its slots.
@@ -560,5 +610,54 @@ mod tests {
                 "{per_second}/s: {cap}"
             );
         }
+    }
+
+    /// The most instants in any window [t, t + 1 s) of sorted `times`.
+    fn most_in_a_second(times: &[Instant]) -> usize {
+        let mut first = 0;
+        let mut most = 0;
+        for (last, at) in times.iter().enumerate() {
+            while at.duration_since(times[first]) >= SEND_WINDOW {
+                first += 1;
+            }
+            most = most.max(last + 1 - first);
+        }
+        most
+    }
+
+    #[test]
+    fn no_second_at_the_graph_api_sees_more_than_the_limit_however_calls_are_delayed() {
+        let per_window = 50;
+        let epoch = Instant::now();
+        let mut sends = RecentSends::default();
+        // (answer, start) of the calls in flight; each call takes 0 to 90 ms.
+        let mut in_flight: Vec<(Instant, Instant)> = Vec::new();
+        let (mut starts, mut answers) = (Vec::new(), Vec::new());
+        let mut now = epoch;
+        for call in 0..400_u64 {
+            loop {
+                in_flight.sort();
+                while in_flight.first().is_some_and(|(answer, _)| *answer <= now) {
+                    let (answer, start) = in_flight.remove(0);
+                    sends.answered(answer);
+                    starts.push(start);
+                    answers.push(answer);
+                }
+                match sends.start(now, per_window) {
+                    Ok(()) => break,
+                    Err(wait) => now += wait.min(Duration::from_millis(1)),
+                }
+            }
+            let latency = Duration::from_millis(call * 37 % 91);
+            in_flight.push((now + latency, now));
+        }
+        starts.sort();
+        answers.sort();
+        // A request reaches the Graph API between its start and its answer:
+        // at either end, and so anywhere between, no second holds more.
+        assert_eq!(most_in_a_second(&starts), per_window);
+        assert!(most_in_a_second(&answers) <= per_window);
+        let seconds = (*answers.last().unwrap() - epoch).as_secs_f64();
+        assert!(seconds < 400.0 / 50.0 * 1.1, "{seconds} s for 8 s of sends");
     }
 }

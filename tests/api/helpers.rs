@@ -148,7 +148,12 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         outbox,
         catalog,
         locales_dir,
-        http: reqwest::Client::new(),
+        // Idle connections are dropped before the server's keep-alive of
+        // 5 s closes them: a request never goes out on a closing one.
+        http: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .unwrap(),
         server,
         dir,
     }
