@@ -7,11 +7,11 @@ use crate::graph_api::{ErrorAction, GraphClient, GraphError, Recipient};
 use crate::i18n::LiveCatalog;
 use crate::metrics::Metrics;
 use crate::store::{
-    ALL_NUMBERS, AttemptOutcome, DueNotice, ErrorInfo, PausedNumber, Rendered, Store,
+    ALL_NUMBERS, AttemptOutcome, DueNotice, ErrorInfo, HeldNotice, PausedNumber, Rendered, Store,
 };
 use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore, watch};
@@ -40,6 +40,12 @@ pub const MAX_HELD: usize = 256;
 const CLAIM_AT: usize = 32;
 /// The window `messages_per_second` holds in.
 const SEND_WINDOW: Duration = Duration::from_secs(1);
+/// A notice held longer than this since its claim asks the store, just
+/// before its call, whether its number was paused or its user opted out
+/// meanwhile: at a low `messages_per_second` a claim holds a minute of
+/// sends. At a high one, notices go within a quarter of a second of
+/// their claim, and the pauses this box made itself stop them.
+const RECHECK_AFTER: SignedDuration = SignedDuration::from_secs(1);
 
 /// Live sending, or dry-run.
 #[derive(Clone, Debug)]
@@ -82,6 +88,12 @@ pub struct Outbox {
     per_window: usize,
     /// This box's latest sends to each number.
     recent_sends: Mutex<HashMap<String, RecentSends>>,
+    /// The numbers known to be paused (or `*`, all of them), as of the
+    /// latest claim and this box's own pauses since.
+    paused: Mutex<HashSet<String>>,
+    /// Turns true when the sender stops: notices still waiting for their
+    /// send slot go back to the queue at once, for another box to send.
+    stopping: watch::Sender<bool>,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
 }
@@ -106,6 +118,8 @@ impl Outbox {
             pair_spacing: pace.pair_spacing,
             per_window: usize::try_from(pace.messages_per_second.max(1)).unwrap_or(1),
             recent_sends: Mutex::new(HashMap::new()),
+            paused: Mutex::new(HashSet::new()),
+            stopping: watch::Sender::new(false),
             wake: Arc::new(Notify::new()),
             metrics,
         }
@@ -169,6 +183,7 @@ impl Outbox {
                 () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
         }
+        self.stopping.send_replace(true);
         while attempts.join_next().await.is_some() {}
     }
 
@@ -265,14 +280,7 @@ impl Outbox {
         now: Timestamp,
     ) -> anyhow::Result<()> {
         if notice.overtaken_by_opt_out() {
-            tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "the user opted out before it was sent: failed, unsent");
-            let withdrawn = AttemptOutcome::Withdrawn {
-                error: ErrorInfo {
-                    code: None,
-                    title: OPTED_OUT_BEFORE_SENDING.to_owned(),
-                },
-            };
-            return self.finish(&notice, withdrawn, now).await;
+            return self.withdraw(&notice, now).await;
         }
         let window_closes = notice.last_message_at + REPLY_WINDOW;
         if now >= window_closes {
@@ -301,7 +309,14 @@ impl Outbox {
         if let Some(wait) = slot.map(|slot| slot.duration_since(Timestamp::now()))
             && wait.is_positive()
         {
-            tokio::time::sleep(wait.unsigned_abs()).await;
+            let mut stopping = self.stopping.subscribe();
+            let stopped = tokio::select! {
+                () = tokio::time::sleep(wait.unsigned_abs()) => false,
+                stopped = stopping.wait_for(|stopping| *stopping) => stopped.is_ok(),
+            };
+            if stopped {
+                return self.finish(&notice, AttemptOutcome::Requeue, now).await;
+            }
         }
         // Held until the outcome is recorded. Never closed, so never Err.
         let _call = self.calls.acquire().await.ok();
@@ -313,6 +328,17 @@ impl Outbox {
                 "the lease would run out before the call ends: back to the queue, unsent"
             );
             return self.finish(&notice, AttemptOutcome::Requeue, now).await;
+        }
+        let held = self.held_since_claim(&notice, now).await?;
+        if held.paused {
+            tracing::info!(
+                notice_id = notice.id,
+                "sending was paused after its claim: back to the queue, unsent"
+            );
+            return self.finish(&notice, AttemptOutcome::Requeue, now).await;
+        }
+        if held.opted_out && !notice.kind.goes_to_opted_out() {
+            return self.withdraw(&notice, now).await;
         }
         let started = std::time::Instant::now();
         let result = client
@@ -334,8 +360,9 @@ impl Outbox {
                 }
             }
             Err(error) => {
+                let answered = Timestamp::now().max(now);
                 let outcome = self
-                    .after_error(&notice, &error, rendered, now, window_closes)
+                    .after_error(&notice, &error, rendered, answered, window_closes)
                     .await?;
                 log_failure(&notice, &error, &outcome);
                 outcome
@@ -344,6 +371,59 @@ impl Outbox {
         // Recorded at the answer: `sent_at` is when the Graph API took it.
         self.finish(&notice, outcome, Timestamp::now().max(now))
             .await
+    }
+
+    /// Fails a notice whose user opted out before it was sent.
+    async fn withdraw(&self, notice: &DueNotice, now: Timestamp) -> anyhow::Result<()> {
+        tracing::info!(notice_id = notice.id, user = %notice.pseudonym, "the user opted out before it was sent: failed, unsent");
+        let withdrawn = AttemptOutcome::Withdrawn {
+            error: ErrorInfo {
+                code: None,
+                title: OPTED_OUT_BEFORE_SENDING.to_owned(),
+            },
+        };
+        self.finish(notice, withdrawn, now).await
+    }
+
+    /// Whether the notice's number was paused, or its user opted out,
+    /// since its claim at `claimed`.
+    async fn held_since_claim(
+        &self,
+        notice: &DueNotice,
+        claimed: Timestamp,
+    ) -> anyhow::Result<HeldNotice> {
+        let paused_here = self.paused.lock().is_ok_and(|paused| {
+            paused.contains(ALL_NUMBERS) || paused.contains(&notice.phone_number_id)
+        });
+        if Timestamp::now().duration_since(claimed) < RECHECK_AFTER {
+            return Ok(HeldNotice {
+                paused: paused_here,
+                opted_out: false,
+            });
+        }
+        // A notice gone meanwhile belongs to a person forgotten: nothing
+        // may reach them.
+        let held = self
+            .store
+            .held_notice(notice.id)
+            .await?
+            .unwrap_or(HeldNotice {
+                paused: false,
+                opted_out: true,
+            });
+        Ok(HeldNotice {
+            paused: held.paused || paused_here,
+            ..held
+        })
+    }
+
+    fn note_paused(&self, numbers: impl IntoIterator<Item = String>, only: bool) {
+        if let Ok(mut paused) = self.paused.lock() {
+            if only {
+                paused.clear();
+            }
+            paused.extend(numbers);
+        }
     }
 
     async fn finish(
@@ -458,6 +538,7 @@ impl Outbox {
             }
             ErrorAction::PauseNumber => {
                 tracing::error!(phone_number_id = %notice.phone_number_id, code = ?info.code, "sending paused for this number");
+                self.note_paused([notice.phone_number_id.clone()], false);
                 self.store
                     .pause_number(&PausedNumber {
                         phone_number_id: notice.phone_number_id.clone(),
@@ -478,11 +559,17 @@ impl Outbox {
     }
 
     /// A paused number resumes as soon as a harmless call succeeds again.
+    /// Also notes which numbers are paused, for the notices it holds.
     async fn probe_paused_numbers(&self, now: Timestamp) -> anyhow::Result<()> {
+        let paused_numbers = self.store.paused_numbers().await?;
+        self.note_paused(
+            paused_numbers.iter().map(|p| p.phone_number_id.clone()),
+            true,
+        );
         let Delivery::Live { client, .. } = &self.delivery else {
             return Ok(());
         };
-        for mut paused in self.store.paused_numbers().await? {
+        for mut paused in paused_numbers {
             if paused.next_probe_at > now || paused.phone_number_id == ALL_NUMBERS {
                 continue;
             }
@@ -492,6 +579,9 @@ impl Outbox {
                     self.store
                         .resume_numbers(Some(&paused.phone_number_id))
                         .await?;
+                    if let Ok(mut known) = self.paused.lock() {
+                        known.remove(&paused.phone_number_id);
+                    }
                 }
                 Err(error) => {
                     tracing::warn!(phone_number_id = %paused.phone_number_id, error = %error, "probe failed: still paused");

@@ -328,7 +328,7 @@ impl Application {
             && tokio::time::timeout(SENDER_GRACE, sender).await.is_err()
         {
             tracing::warn!(
-                "the sender did not finish its round in time; leased notices are retried after restart"
+                "the sender did not finish its calls in time; their notices go back to the queue when their lease runs out"
             );
         }
         tracing::info!("stopped");

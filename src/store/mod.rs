@@ -101,6 +101,15 @@ pub struct DueNotice {
     pub attempts: i64,
 }
 
+/// A claimed notice as the store sees it now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeldNotice {
+    /// Whether its number, or all sending, is paused.
+    pub paused: bool,
+    /// Whether its user has opted out.
+    pub opted_out: bool,
+}
+
 impl DueNotice {
     /// Whether the user opted out after it was queued, so that it must
     /// not go out at all.
@@ -304,6 +313,9 @@ pub trait Store: Send + Sync + 'static {
     /// Resumes one number, or every number with `None`; returns how many.
     async fn resume_numbers(&self, phone_number_id: Option<&str>) -> Result<u64, StoreError>;
     async fn paused_numbers(&self) -> Result<Vec<PausedNumber>, StoreError>;
+    /// What became of a claimed notice's number and user since its claim;
+    /// `None` once the notice is gone (its person forgotten).
+    async fn held_notice(&self, notice_id: i64) -> Result<Option<HeldNotice>, StoreError>;
 
     /// Counts a click on a notice's smart link.
     async fn count_click(&self, notice_id: i64) -> Result<(), StoreError>;

@@ -15,7 +15,7 @@ macro_rules! shared_queries {
         use crate::store::log_page::LOG_ROW_FIELDS;
         use crate::store::stats::{STATS_SQL, StatsRange, stats_from_rows};
         use crate::store::{
-            LogEntry, LogPage, LogQuery, PausedNumber, PublishedLocales, QueueStats, SendSlots, SlowedNumber,
+            ALL_NUMBERS, HeldNotice, LogEntry, LogPage, LogQuery, PausedNumber, PublishedLocales, QueueStats, SendSlots, SlowedNumber,
             Stats, StoreError, bound_millis, from_millis, millis,
         };
         use jiff::{SignedDuration, Timestamp};
@@ -257,6 +257,26 @@ macro_rules! shared_queries {
                 .execute(pool)
                 .await?;
             Ok(done.rows_affected())
+        }
+
+        pub(super) async fn held_notice(pool: &$pool, notice_id: i64) -> Result<Option<HeldNotice>, StoreError> {
+            let row = sqlx::query(
+                "SELECT u.opted_out,
+                        EXISTS (SELECT 1 FROM paused_numbers p
+                                WHERE p.phone_number_id = n.phone_number_id OR p.phone_number_id = $2) AS paused
+                 FROM notices n JOIN users u ON u.id = n.user_id WHERE n.id = $1",
+            )
+            .bind(notice_id)
+            .bind(ALL_NUMBERS)
+            .fetch_optional(pool)
+            .await?;
+            row.map(|row| {
+                Ok(HeldNotice {
+                    opted_out: row.try_get("opted_out")?,
+                    paused: row.try_get("paused")?,
+                })
+            })
+            .transpose()
         }
 
         pub(super) async fn paused_numbers(pool: &$pool) -> Result<Vec<PausedNumber>, StoreError> {

@@ -608,3 +608,139 @@ async fn a_restarted_sqlite_box_does_not_wait_out_the_slots_of_the_one_that_died
     let wait = next.first.duration_since(Timestamp::now());
     assert!(wait <= SignedDuration::from_millis(1_100), "{wait:?}");
 }
+
+/// Three users' notices queued on a number that sends one a second, and a
+/// sender round under way that holds them: the first goes at once, the
+/// others wait for their slots. Returns once the first has reached the
+/// Graph API.
+async fn three_notices_held_at_one_a_second() -> (TestApp, tokio::task::JoinHandle<usize>) {
+    let app = spawn_app_with(TestOptions {
+        messages_per_second: 1,
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    for (from, id) in HELD {
+        assert_eq!(
+            app.post_webhook(&text_message(from, id, "Hi"))
+                .await
+                .status(),
+            200
+        );
+    }
+    let outbox = std::sync::Arc::clone(&app.outbox);
+    let round = tokio::spawn(async move { outbox.step(Timestamp::now()).await.unwrap() });
+    let waited = std::time::Instant::now();
+    while app.sent_messages().await.is_empty() {
+        assert!(waited.elapsed().as_secs() < 10, "no notice was sent");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    (app, round)
+}
+
+const HELD: [(&str, &str); 3] = [
+    ("15550000001", "wamid.HELD1"),
+    ("15550000002", "wamid.HELD2"),
+    ("15550000003", "wamid.HELD3"),
+];
+
+#[tokio::test]
+async fn sunset_pause_stops_the_notices_a_sender_already_holds() {
+    let (app, round) = three_notices_held_at_one_a_second().await;
+    app.store
+        .pause_number(&sunset::store::PausedNumber::operator_pause(
+            Timestamp::now(),
+        ))
+        .await
+        .unwrap();
+    round.await.unwrap();
+    assert_eq!(app.sent_messages().await.len(), 1);
+    for (_, id) in &HELD[1..] {
+        let held = app.log(id).await;
+        assert_eq!(
+            (held.status.as_deref(), held.attempts),
+            (Some("queued"), Some(0)),
+            "{id} goes back to the queue, unsent"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stop_that_arrives_while_its_notice_waits_for_a_slot_keeps_it_unsent() {
+    let (app, round) = three_notices_held_at_one_a_second().await;
+    let (last_user, last_id) = HELD[2];
+    app.post_webhook(&text_message(last_user, "wamid.HELDSTOP", "STOP"))
+        .await;
+    round.await.unwrap();
+    let withdrawn = app.log(last_id).await;
+    assert_eq!(
+        (
+            withdrawn.status.as_deref(),
+            withdrawn.error_title.as_deref(),
+            withdrawn.attempts
+        ),
+        (
+            Some("failed"),
+            Some("the user opted out before it was sent"),
+            Some(0)
+        )
+    );
+    let sent = app.sent_messages().await;
+    assert_eq!(sent.len(), 2, "the first two users still get theirs");
+    assert!(sent.iter().all(|message| message["to"] != last_user));
+}
+
+#[tokio::test]
+async fn a_stopping_sender_gives_back_the_notices_waiting_for_their_slot_at_once() {
+    let app = spawn_app_with(TestOptions {
+        messages_per_second: 1,
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    for (from, id) in HELD {
+        app.post_webhook(&text_message(from, id, "Hi")).await;
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(std::sync::Arc::clone(&app.outbox).run(stopped));
+    let waited = std::time::Instant::now();
+    while app.sent_messages().await.is_empty() {
+        assert!(waited.elapsed().as_secs() < 10, "no notice was sent");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let stopping = std::time::Instant::now();
+    stop.send_replace(true);
+    running.await.unwrap();
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_millis(500),
+        "it stopped in {:?}, not after the slots",
+        stopping.elapsed()
+    );
+    assert_eq!(app.sent_messages().await.len(), 1);
+    for (_, id) in &HELD[1..] {
+        assert_eq!(app.log(id).await.status.as_deref(), Some("queued"));
+    }
+}
+
+#[tokio::test]
+async fn a_retry_waits_its_backoff_from_the_end_of_a_slow_failed_call() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex("/messages$"))
+        .respond_with(
+            graph_error(500, 2, "Service temporarily unavailable")
+                .set_delay(std::time::Duration::from_millis(2_500)),
+        )
+        .mount(&app.graph)
+        .await;
+    app.post_webhook(&fixture("text_en")).await;
+    // The first backoff is 1 to 2 s: counted from the claim, the retry
+    // would be due before the slow answer came back, and go at once.
+    app.drain_outbox().await;
+    assert_eq!(app.sent_messages().await.len(), 1);
+    let waiting = app.log("wamid.FAKE_IN_TEXT_EN_0001").await;
+    assert_eq!(
+        (waiting.status.as_deref(), waiting.attempts),
+        (Some("queued"), Some(1))
+    );
+}

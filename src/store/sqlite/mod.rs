@@ -6,8 +6,9 @@ mod outbox;
 
 use super::writer::Writer;
 use super::{
-    AttemptOutcome, DueNotice, IngestContext, Ingested, LogEntry, LogPage, LogQuery, PausedNumber,
-    PublishedLocales, QueueStats, SendSlots, SlowedNumber, Stats, StatusUpdate, Store, StoreError,
+    AttemptOutcome, DueNotice, HeldNotice, IngestContext, Ingested, LogEntry, LogPage, LogQuery,
+    PausedNumber, PublishedLocales, QueueStats, SendSlots, SlowedNumber, Stats, StatusUpdate,
+    Store, StoreError,
 };
 use crate::domain::message::InboundMessage;
 use async_trait::async_trait;
@@ -208,6 +209,10 @@ impl Store for SqliteStore {
 
     async fn paused_numbers(&self) -> Result<Vec<PausedNumber>, StoreError> {
         log::paused_numbers(&self.pool).await
+    }
+
+    async fn held_notice(&self, notice_id: i64) -> Result<Option<HeldNotice>, StoreError> {
+        log::held_notice(&self.pool, notice_id).await
     }
 
     async fn count_click(&self, notice_id: i64) -> Result<(), StoreError> {
