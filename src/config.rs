@@ -271,14 +271,22 @@ impl Config {
         for (key, value) in env {
             if let Some(setting) = key.strip_prefix("SUNSET_").filter(|k| k.contains("__")) {
                 let dotted = setting.to_ascii_lowercase().replace("__", ".");
-                let value: figment::value::Value = value
+                // A list or a table is read as one; anything else stays
+                // text, and becomes a number or a boolean only where the
+                // setting is one: a phone number in `[campaign.vars]` stays
+                // text.
+                let parsed: figment::value::Value = value
                     .parse()
                     .map_err(|_| ConfigError::Invalid(format!("{key}: cannot be read")))?;
+                let value = match parsed {
+                    figment::value::Value::Array(..) | figment::value::Value::Dict(..) => parsed,
+                    _ => figment::value::Value::from(value.clone()),
+                };
                 figment = figment.merge(Serialized::default(&dotted, value));
             }
         }
         let settings: Settings = figment
-            .extract()
+            .extract_lossy()
             .map_err(|e| ConfigError::Invalid(describe(&e)))?;
         let secrets = Secrets::from_lookup(|name| env.get(name).cloned())?;
         Self::from_settings(settings, secrets)

@@ -3,13 +3,14 @@
 //! newest change wins; a set that fails the check never reaches a user.
 
 use crate::i18n::{
-    Catalog, LiveCatalog, LocaleFile, NoticeArgs, check, read_locale_set, version_of,
+    Catalog, FILE_NAME, LiveCatalog, LocaleFile, NoticeArgs, check, read_locale_set, version_of,
 };
 use crate::store::{PublishedLocales, Store};
 use anyhow::Context;
+use jiff::Timestamp;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// How often the folder and the database are looked at.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
@@ -65,25 +66,55 @@ pub async fn install_published(
     store: &dyn Store,
     seen: Option<i64>,
 ) -> Option<i64> {
+    match newly_published(catalog, store, seen).await {
+        Some(published) => {
+            install(catalog, &published);
+            Some(published.id)
+        }
+        None => seen,
+    }
+}
+
+/// The newest published set, unless it is the one seen last or the one
+/// served already (the box started on it: the folder's refusal stands).
+async fn newly_published(
+    catalog: &LiveCatalog,
+    store: &dyn Store,
+    seen: Option<i64>,
+) -> Option<PublishedLocales> {
     let published = match store.latest_locales().await {
-        Ok(Some(published)) => published,
-        Ok(None) => return seen,
+        Ok(published) => published?,
         Err(error) => {
             tracing::warn!(error = %error, "cannot read published locale sets");
-            return seen;
+            return None;
         }
     };
-    // Already served (the box started on it): the folder's refusal stands.
-    if Some(published.id) == seen || published.version == catalog.current().localizer.version() {
-        return Some(published.id);
-    }
-    match files_of(&published) {
+    (Some(published.id) != seen && published.version != catalog.current().localizer.version())
+        .then_some(published)
+}
+
+fn install(catalog: &LiveCatalog, published: &PublishedLocales) {
+    match files_of(published) {
         Ok(files) => catalog.install(Path::new(PUBLISHED), &files),
         Err(error) => {
             tracing::error!(error = %error, id = published.id, "published locale set is unreadable")
         }
     }
-    Some(published.id)
+}
+
+/// When the folder's files last changed: the latest modification time of
+/// the folder, its locale folders and their files.
+fn folder_changed_at(dir: &Path) -> Option<SystemTime> {
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let locales = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.path());
+    locales
+        .flat_map(|locale| [modified(&locale), modified(&locale.join(FILE_NAME))])
+        .chain([modified(dir)])
+        .flatten()
+        .max()
 }
 
 /// Watches the folder (every 2 s, and at once on SIGHUP) and the
@@ -112,10 +143,28 @@ pub async fn watch(catalog: Arc<LiveCatalog>, store: Arc<dyn Store>, mut seen: O
         tokio::time::sleep(WATCH_INTERVAL).await;
         let read = read_locale_set(catalog.dir());
         let now = read.as_ref().ok().map(|files| version_of(files));
-        if now != folder {
-            catalog.load(read);
-            folder = now;
+        let edited = (now != folder).then_some(read);
+        folder = now;
+        let published = newly_published(&catalog, store.as_ref(), seen).await;
+        if let Some(published) = &published {
+            seen = Some(published.id);
         }
-        seen = install_published(&catalog, store.as_ref(), seen).await;
+        // The newest change wins: when both changed since the last look,
+        // the older goes in first.
+        match (edited, published) {
+            (Some(read), Some(published)) => {
+                let edited_at = folder_changed_at(catalog.dir()).map(Timestamp::try_from);
+                if matches!(edited_at, Some(Ok(at)) if at > published.published_at) {
+                    install(&catalog, &published);
+                    catalog.load(read);
+                } else {
+                    catalog.load(read);
+                    install(&catalog, &published);
+                }
+            }
+            (Some(read), None) => catalog.load(read),
+            (None, Some(published)) => install(&catalog, &published),
+            (None, None) => {}
+        }
     }
 }

@@ -39,7 +39,8 @@ enum Command {
         /// The sender: a phone number (201001234567, +20 100 123 4567) or a BSUID (EG.…).
         #[arg(long, value_parser = parse_sender)]
         from: String,
-        /// The message text (the caption for image, video and document).
+        /// The message text (the caption for image, video and document, the
+        /// title of a button or interactive reply).
         #[arg(long)]
         text: Option<String>,
         /// The WhatsApp message type: text, image, audio, video, document, reaction, …
@@ -49,7 +50,7 @@ enum Command {
         #[arg(long)]
         to: Option<String>,
         /// The service's base URL; defaults to http://<server.bind>.
-        #[arg(long)]
+        #[arg(long, value_parser = parse_base_url)]
         url: Option<String>,
     },
     /// Print the exact text a user would receive now.
@@ -58,7 +59,7 @@ enum Command {
         #[arg(long)]
         locale: String,
         /// Pretend this many days are left (0: the final day).
-        #[arg(long, conflicts_with = "phase")]
+        #[arg(long, conflicts_with = "phase", allow_negative_numbers = true)]
         days: Option<u32>,
         /// Pretend the campaign is in this phase: countdown, final_day or ended.
         #[arg(long, value_parser = parse_phase)]
@@ -151,6 +152,15 @@ fn parse_country(raw: &str) -> Result<String, String> {
     }
 }
 
+fn parse_base_url(raw: &str) -> Result<String, String> {
+    match reqwest::Url::parse(raw) {
+        Ok(url) if ["http", "https"].contains(&url.scheme()) && url.has_host() => {
+            Ok(raw.to_owned())
+        }
+        _ => Err("expected the service's base URL, e.g. http://127.0.0.1:8080".into()),
+    }
+}
+
 fn parse_phase(raw: &str) -> Result<Phase, String> {
     Phase::parse(raw).ok_or_else(|| "expected countdown, final_day or ended".into())
 }
@@ -172,10 +182,27 @@ async fn main() -> ExitCode {
         // The reader went away (`export | head`): it has all it wanted.
         Err(error) if is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("sunset: {error:#}");
+            eprintln!("sunset: {}", causes(&error));
             ExitCode::from(1)
         }
     }
+}
+
+/// An error and its causes on one line, leaving out a cause that the
+/// message before it already quotes (sqlx's errors repeat their source).
+fn causes(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    let mut last = String::new();
+    for cause in error.chain().map(ToString::to_string) {
+        if !last.contains(&cause) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&cause);
+            last = cause;
+        }
+    }
+    line
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -195,7 +222,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             startup::open_store(&config.settings.server.database_url).await?;
             println!(
-                "database is up to date: {}",
+                "migrations applied; the database is up to date: {}",
                 startup::shown_url(&config.settings.server.database_url)
             );
         }

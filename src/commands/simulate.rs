@@ -40,6 +40,11 @@ pub fn webhook_body(message: &SimulatedMessage, message_id: &str, at: Timestamp)
             json!({ "id": "0", "mime_type": "application/octet-stream", "caption": text })
         }
         "audio" => json!({ "id": "0", "mime_type": "audio/ogg; codecs=opus", "voice": true }),
+        // A quick-reply button of a template, such as the usual "Stop".
+        "button" => json!({ "text": text, "payload": text }),
+        "interactive" => {
+            json!({ "type": "button_reply", "button_reply": { "id": "simulated", "title": text } })
+        }
         "reaction" => {
             json!({ "message_id": "wamid.SIMULATED", "emoji": if text.is_empty() { "👍".into() } else { text } })
         }

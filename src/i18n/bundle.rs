@@ -11,7 +11,7 @@ use crate::domain::notice::NoticeKind;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentError, FluentResource, FluentValue};
 use icu_plurals::{PluralCategory, PluralRules};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use unic_langid::LanguageIdentifier;
@@ -364,13 +364,23 @@ fn plural_category<'a>(rules: &PluralRules, positional: &[FluentValue<'a>]) -> F
     let Some(number) = positional.first().and_then(format::number_of) else {
         return FluentValue::Error;
     };
-    let category = match rules.category_for(number.max(0.0) as u64) {
+    FluentValue::String(category_name(rules.category_for(number.max(0.0) as u64)).into())
+}
+
+fn category_name(category: PluralCategory) -> &'static str {
+    match category {
         PluralCategory::Zero => "zero",
         PluralCategory::One => "one",
         PluralCategory::Two => "two",
         PluralCategory::Few => "few",
         PluralCategory::Many => "many",
         PluralCategory::Other => "other",
-    };
-    FluentValue::String(category.into())
+    }
+}
+
+/// The categories the locale `tag` has (CLDR's), or `None` for a tag
+/// without plural rules.
+pub fn plural_categories(tag: &str) -> Option<BTreeSet<&'static str>> {
+    let rules = plural_rules(tag).ok()?;
+    Some(rules.categories().map(category_name).collect())
 }

@@ -1,28 +1,47 @@
 //! `sunset locales check`: everything a locale set must satisfy before a
 //! product team ships it, reported as `file:line: problem`.
 
-use super::bundle::{FUNCTIONS, PLURAL};
+use super::bundle::{FUNCTIONS, PLURAL, plural_categories};
 use super::files::{folders_without_file, read_locale_files};
-use super::{LocaleFile, LocaleProblem, Localizer, NoticeArgs, REQUIRED_MESSAGES, message_id};
+use super::{
+    LocaleFile, LocaleProblem, Localizer, NoticeArgs, PAGE_MESSAGES, REQUIRED_MESSAGES, message_id,
+};
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::notice::NoticeKind;
 use fluent_syntax::ast;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::LazyLock;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// The reference locale every other is compared with.
 pub const REFERENCE_LOCALE: &str = "en";
 /// Day counts every countdown message is rendered with.
 pub const CHECKED_DAYS: std::ops::RangeInclusive<i64> = 0..=400;
 
-/// Invisible marks: inside a URL they break it. The direction marks and
-/// isolates (Fluent's own isolation writes U+2068 and U+2069), the Arabic
-/// letter mark, zero-width spaces and joiners, the byte order mark.
-const INVISIBLE_MARKS: [char; 16] = [
-    '\u{061C}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}',
-    '\u{202C}', '\u{202D}', '\u{202E}', '\u{2060}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
-];
+/// Whether a character is invisible, and so breaks a URL it lands in:
+/// every format character (direction marks and isolates, which Fluent's
+/// own isolation writes as U+2068 and U+2069, the Arabic letter mark,
+/// zero-width spaces and joiners, the byte order mark, the soft hyphen,
+/// invisible operators), and the other characters Unicode says to
+/// ignore when not shown (the combining grapheme joiner, variation
+/// selectors, Hangul fillers).
+fn is_invisible(c: char) -> bool {
+    c.general_category() == GeneralCategory::Format
+        || matches!(
+            c,
+            '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FFA0}'
+                | '\u{E0100}'..='\u{E01EF}'
+        )
+}
 
 /// Checks the folder; an empty list means the set may be served.
 /// `sample` holds the campaign's own values (service, links, variables),
@@ -46,7 +65,7 @@ pub fn checked_set(dir: &Path, sample: &NoticeArgs) -> (Vec<LocaleFile>, Vec<Loc
         folders_without_file(dir)
             .into_iter()
             .map(|folder| LocaleProblem {
-                file: folder.join("sunset.ftl"),
+                file: folder.join(super::files::FILE_NAME),
                 line: 0,
                 problem: "missing: this locale folder has no sunset.ftl, so it is not served"
                     .into(),
@@ -96,6 +115,7 @@ pub fn check_files(
             .collect();
         if !reference_broken {
             problems.extend(compare_variables(&parsed));
+            problems.extend(page_variables(&parsed));
         }
         problems.extend(parsed.iter().flat_map(default_only_selectors));
         for file in &loaded {
@@ -210,7 +230,7 @@ fn check_renders(
 fn url_problem(text: &str, args: &NoticeArgs, kind: NoticeKind) -> Option<String> {
     if text
         .lines()
-        .any(|line| line.contains("://") && line.contains(INVISIBLE_MARKS))
+        .any(|line| line.contains("://") && line.contains(is_invisible))
     {
         return Some(
             "an invisible mark (a direction mark, an isolate or a zero-width character) stands on a line with a URL"
@@ -231,7 +251,38 @@ fn url_problem(text: &str, args: &NoticeArgs, kind: NoticeKind) -> Option<String
     urls.extend(args.link_account.as_ref());
     urls.into_iter()
         .find(|url| !text.lines().any(|line| line.trim() == url.as_str()))
-        .map(|url| format!("the link {url} is not on a line of its own"))
+        .map(|url| {
+            if text.contains(url.as_str()) {
+                format!("the link {url} is not on a line of its own")
+            } else {
+                format!("the link {url} is missing")
+            }
+        })
+}
+
+/// A page's lines are rendered with `$service` alone: any other variable
+/// would send the page back to English.
+fn page_variables(files: &[Parsed]) -> Vec<LocaleProblem> {
+    let mut problems = vec![];
+    for Parsed { file, uses } in files {
+        for id in PAGE_MESSAGES {
+            let Some(used) = uses.get(id) else { continue };
+            let unknown: Vec<_> = used
+                .variables
+                .iter()
+                .filter(|v| v.as_str() != "service")
+                .map(|v| format!("${v}"))
+                .collect();
+            if !unknown.is_empty() {
+                problems.push(LocaleProblem {
+                    file: file.path.clone(),
+                    line: message_line(&file.source, id),
+                    problem: format!("{id} uses {}: a page has only $service", unknown.join(", ")),
+                });
+            }
+        }
+    }
+    problems
 }
 
 /// Each message must show the reference locale's variables, no more, no
@@ -243,7 +294,7 @@ fn compare_variables<'a>(files: &'a [Parsed]) -> Vec<LocaleProblem> {
             .and_then(|p| p.file.path.parent()?.parent())
             .unwrap_or(Path::new("."));
         return vec![LocaleProblem {
-            file: folder.join(REFERENCE_LOCALE).join("sunset.ftl"),
+            file: folder.join(REFERENCE_LOCALE).join(super::files::FILE_NAME),
             line: 0,
             problem: "the reference locale en is missing".into(),
         }];
@@ -322,6 +373,9 @@ struct Uses {
     always: BTreeSet<String>,
     /// Selectors whose variants cannot all be chosen, said why.
     selector_problems: Vec<String>,
+    /// The keys of the variants under `PLURAL()` other than the default:
+    /// each must be a category the locale gives for some count.
+    plural_keys: BTreeSet<String>,
 }
 
 fn uses_by_message(source: &str) -> BTreeMap<String, Uses> {
@@ -359,6 +413,15 @@ impl Uses {
             ast::Expression::Select { selector, variants } => {
                 self.selector_problems
                     .extend(selector_problem(selector, variants));
+                if matches!(selector, ast::InlineExpression::FunctionReference { id, .. } if id.name == PLURAL)
+                {
+                    self.plural_keys.extend(
+                        variants
+                            .iter()
+                            .filter(|variant| !variant.default)
+                            .map(variant_key),
+                    );
+                }
                 let shown = std::mem::take(&mut self.variables);
                 self.inline(selector);
                 self.variables = shown;
@@ -420,28 +483,15 @@ fn always_shown(pattern: &ast::Pattern<&str>) -> BTreeSet<String> {
 }
 
 /// The keys `PLURAL()` picks among: CLDR's categories.
-const PLURAL_CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
-
 /// Why a selector would quietly pick its default variant where another was
 /// meant, if it would. Fluent compares a variable's text with the keys, so
 /// `{ $days -> [one] … }` never picks `[one]` for "1" (the count is text,
-/// in the user's digits), and a key that `PLURAL()` never returns, such as
-/// a misspelled `[fwe]` or `[2]`, is never picked either.
+/// in the user's digits). The keys under `PLURAL()` depend on the locale
+/// ([`default_only_selectors`]).
 fn selector_problem(
     selector: &ast::InlineExpression<&str>,
     variants: &[ast::Variant<&str>],
 ) -> Option<String> {
-    let key = |variant: &ast::Variant<&str>| match variant.key {
-        ast::VariantKey::Identifier { name } | ast::VariantKey::NumberLiteral { value: name } => {
-            name.to_owned()
-        }
-    };
-    let unreachable = |allowed: &[&str]| {
-        variants
-            .iter()
-            .map(key)
-            .find(|name| !allowed.contains(&name.as_str()))
-    };
     match selector {
         ast::InlineExpression::VariableReference { id } if ["days", "hours"].contains(&id.name) => {
             Some(format!(
@@ -449,19 +499,20 @@ fn selector_problem(
                 id.name
             ))
         }
-        ast::InlineExpression::VariableReference { id } if id.name == "linking" => {
-            unreachable(&["on", "off"])
-                .map(|name| format!("`[{name}]` under $linking is never picked (it is on or off)"))
-        }
-        ast::InlineExpression::FunctionReference { id, .. } if id.name == PLURAL => {
-            unreachable(&PLURAL_CATEGORIES).map(|name| {
-                format!(
-                    "`[{name}]` under PLURAL() is never picked (it gives {})",
-                    PLURAL_CATEGORIES.join(", ")
-                )
-            })
-        }
+        ast::InlineExpression::VariableReference { id } if id.name == "linking" => variants
+            .iter()
+            .map(variant_key)
+            .find(|name| !["on", "off"].contains(&name.as_str()))
+            .map(|name| format!("`[{name}]` under $linking is never picked (it is on or off)")),
         _ => None,
+    }
+}
+
+fn variant_key(variant: &ast::Variant<&str>) -> String {
+    match variant.key {
+        ast::VariantKey::Identifier { name } | ast::VariantKey::NumberLiteral { value: name } => {
+            name.to_owned()
+        }
     }
 }
 
@@ -472,7 +523,26 @@ fn selector_problem(
 fn default_only_selectors(parsed: &Parsed) -> Vec<LocaleProblem> {
     let file = parsed.file;
     let mut problems = vec![];
+    let given = plural_categories(&file.tag);
     for (id, uses) in &parsed.uses {
+        if let Some(given) = &given {
+            for key in uses
+                .plural_keys
+                .iter()
+                .filter(|key| !given.contains(key.as_str()))
+            {
+                let given: Vec<_> = given.iter().copied().collect();
+                problems.push(LocaleProblem {
+                    file: file.path.clone(),
+                    line: message_line(&file.source, id),
+                    problem: format!(
+                        "{id}: `[{key}]` under PLURAL() is never picked in {} (it has {})",
+                        file.tag,
+                        given.join(", ")
+                    ),
+                });
+            }
+        }
         for problem in &uses.selector_problems {
             problems.push(LocaleProblem {
                 file: file.path.clone(),

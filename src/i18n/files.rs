@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
+/// The file each locale folder holds.
+pub const FILE_NAME: &str = "sunset.ftl";
+
 /// One `<tag>/sunset.ftl` and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocaleFile {
@@ -34,7 +37,7 @@ pub fn read_locale_files(
     let mut problems = vec![];
     for entry in entries {
         let entry = entry.map_err(unlisted)?;
-        let path = entry.path().join("sunset.ftl");
+        let path = entry.path().join(FILE_NAME);
         if !path.is_file() {
             continue;
         }
@@ -80,7 +83,7 @@ pub fn folders_without_file(dir: &Path) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
         .map(|entry| entry.path())
-        .filter(|path| path.is_dir() && !path.join("sunset.ftl").is_file())
+        .filter(|path| path.is_dir() && !path.join(FILE_NAME).is_file())
         .collect();
     folders.sort();
     folders

@@ -10,7 +10,9 @@ mod parse;
 
 pub use bundle::{LocaleProblem, Localizer};
 pub use catalog::{Catalog, LiveCatalog, Refusal};
-pub use files::{LocaleFile, folders_without_file, read_locale_files, read_locale_set, version_of};
+pub use files::{
+    FILE_NAME, LocaleFile, folders_without_file, read_locale_files, read_locale_set, version_of,
+};
 
 use crate::domain::countdown::{Countdown, Phase};
 use crate::domain::notice::NoticeKind;
@@ -26,6 +28,15 @@ pub const REQUIRED_MESSAGES: [&str; 8] = [
     "keywords-stop",
     "keywords-start",
     "language-names",
+];
+
+/// The optional lines of the pages a browser gets for a dead or unknown
+/// link, in its language when the locale has them.
+pub const PAGE_MESSAGES: [&str; 4] = [
+    "link-expired-title",
+    "link-expired-text",
+    "link-unknown-title",
+    "link-unknown-text",
 ];
 
 /// WhatsApp refuses text bodies longer than this.

@@ -234,6 +234,7 @@ impl PausedNumber {
 pub struct PublishedLocales {
     pub id: i64,
     pub version: String,
+    pub published_at: Timestamp,
     /// `[{"tag", "path", "source"}, …]`, as `i18n::LocaleFile` serializes.
     pub files_json: String,
 }

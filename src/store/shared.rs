@@ -333,11 +333,18 @@ macro_rules! shared_queries {
         }
 
         pub(super) async fn latest_locales(pool: &$pool) -> Result<Option<PublishedLocales>, StoreError> {
-            let row = sqlx::query("SELECT id, version, files FROM locale_sets ORDER BY id DESC LIMIT 1")
+            let row = sqlx::query("SELECT id, version, published_at, files FROM locale_sets ORDER BY id DESC LIMIT 1")
                 .fetch_optional(pool)
                 .await?;
-            row.map(|row| Ok(PublishedLocales { id: row.try_get("id")?, version: row.try_get("version")?, files_json: row.try_get("files")? }))
-                .transpose()
+            row.map(|row| {
+                Ok(PublishedLocales {
+                    id: row.try_get("id")?,
+                    version: row.try_get("version")?,
+                    published_at: from_millis(row.try_get("published_at")?)?,
+                    files_json: row.try_get("files")?,
+                })
+            })
+            .transpose()
         }
 
         pub(super) async fn reserve_sends(

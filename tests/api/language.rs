@@ -329,6 +329,39 @@ async fn a_published_locale_set_reaches_every_running_box() {
 }
 
 #[tokio::test]
+async fn a_folder_edit_made_just_after_a_publish_is_the_one_served() {
+    let (app, before) = app_with_own_locales().await;
+    let elsewhere = tempfile::tempdir().unwrap();
+    copy_dir(&app.locales_dir, elsewhere.path());
+    let edit = |dir: &std::path::Path, to: &str| {
+        let en = dir.join("en/sunset.ftl");
+        let text = std::fs::read_to_string(&en).unwrap();
+        std::fs::write(&en, text.replace("is leaving WhatsApp", to)).unwrap();
+    };
+    edit(elsewhere.path(), "is closing on WhatsApp");
+    let published =
+        sunset::locale_sync::publish(app.store.as_ref(), elsewhere.path(), &Default::default())
+            .await
+            .unwrap()
+            .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Usually seen by the box in the same look as the publish.
+    edit(&app.locales_dir, "is moving off WhatsApp");
+    let deadline = Timestamp::now() + SignedDuration::from_secs(10);
+    while [before.as_str(), published.as_str()].contains(&app.catalog.current().localizer.version())
+    {
+        assert!(Timestamp::now() < deadline, "the edit was not picked up");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Two more looks change nothing: the newest change stays in service.
+    tokio::time::sleep(std::time::Duration::from_millis(4_500)).await;
+    let served = app.catalog.current();
+    assert_ne!(served.localizer.version(), published);
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["locales"]["version"], served.localizer.version());
+}
+
+#[tokio::test]
 async fn a_box_whose_folder_is_broken_starts_on_the_published_set() {
     let first = spawn_app_with(TestOptions {
         own_locales: true,

@@ -209,6 +209,16 @@ fn a_missing_message_or_a_dropped_link_is_reported() {
             .any(|p| p.starts_with(&file.display().to_string()) && p.contains("line of its own")),
         "{problems:#?}"
     );
+    let (dir, file) = broken_copy("it", |t| t.replace("\n    { $app_link }", ""));
+    let problems = problems_in(dir.path());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with(&file.display().to_string())
+                && p.contains("/l/")
+                && p.ends_with("is missing")),
+        "{problems:#?}"
+    );
 }
 
 #[test]
@@ -252,7 +262,10 @@ fn a_misspelled_function_under_a_selector_is_reported() {
 
 #[test]
 fn an_isolate_or_letter_mark_inside_a_url_is_reported() {
-    for mark in ['\u{2068}', '\u{2067}', '\u{061C}', '\u{200B}'] {
+    for mark in [
+        '\u{2068}', '\u{2067}', '\u{061C}', '\u{200B}', '\u{FEFF}', '\u{00AD}', '\u{2062}',
+        '\u{180E}', '\u{034F}', '\u{FE0F}',
+    ] {
         let (dir, file) = broken_copy("ar", |t| {
             t.replacen(
                 "stop-confirmation =\n    ",
@@ -310,6 +323,14 @@ fn a_selector_that_can_only_pick_its_default_is_reported() {
         &file,
         Some(line_of(&file, "notice-countdown")),
         "`[fwe]` under PLURAL() is never picked",
+    );
+    // German has no `many`: "Noch 1 Tage".
+    let (dir, file) = broken_copy("de", |t| t.replacen("[one]", "[many]", 1));
+    assert_only_problem(
+        dir.path(),
+        &file,
+        Some(line_of(&file, "notice-countdown")),
+        "`[many]` under PLURAL() is never picked in de (it has one, other)",
     );
 }
 
@@ -434,4 +455,22 @@ fn the_cli_check_exits_1_with_file_and_line_on_a_broken_set() {
     let bad = run(dir.path());
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stdout).contains(&format!("{}:", file.display())));
+}
+
+#[test]
+fn a_page_line_with_a_variable_a_page_does_not_have_is_reported() {
+    let (dir, file) = broken_copy("de", |t| {
+        t.replacen(
+            "link-expired-title = Dieser Link ist abgelaufen",
+            "link-expired-title = Abgelaufen { $days }",
+            1,
+        )
+    });
+    let line = line_of(&file, "link-expired-title =");
+    assert_only_problem(
+        dir.path(),
+        &file,
+        Some(line),
+        "link-expired-title uses $days: a page has only $service",
+    );
 }

@@ -631,6 +631,56 @@ fn serve() -> Served {
 }
 
 #[test]
+fn an_environment_override_of_digits_stays_text_where_the_setting_is_text() {
+    let output = sunset_with(
+        &["preview", "--locale", "en", "--days", "3"],
+        &[
+            ("SUNSET_CAMPAIGN__SERVICE", "1234"),
+            ("SUNSET_WHATSAPP__MESSAGES_PER_SECOND", "5"),
+            (
+                "SUNSET_WHATSAPP__PHONE_NUMBER_IDS",
+                r#"["100000000000001"]"#,
+            ),
+        ],
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(printed.starts_with("1234 is leaving WhatsApp"), "{printed}");
+    let output = sunset_with(
+        &["preview", "--locale", "en"],
+        &[("SUNSET_WHATSAPP__MESSAGES_PER_SECOND", "fast")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("whatsapp.messages_per_second"));
+}
+
+#[test]
+fn simulate_presses_a_templates_stop_button() {
+    let mut served = serve();
+    for kind in ["button", "interactive"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_sunset"))
+            .args([
+                "simulate",
+                "--from",
+                "201001234567",
+                "--type",
+                kind,
+                "--text",
+                "Stop",
+            ])
+            .args(["--url", &served.url])
+            .envs(served.env.iter().cloned())
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{printed}");
+        assert!(printed.contains("keyword"), "{kind}: {printed}");
+    }
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+}
+
+#[test]
 fn logs_of_a_full_run_hold_no_phone_number_bsuid_or_secret_and_sigterm_stops_it() {
     let served = serve();
     for (from, text) in [
