@@ -539,20 +539,7 @@ async fn a_notice_still_waiting_when_its_user_sends_stop_is_never_sent() {
     app.drain_outbox_at(now + SignedDuration::from_secs(14))
         .await;
 
-    let second = app.log("wamid.SECOND").await;
-    assert_eq!(
-        (
-            second.status.as_deref(),
-            second.error_title.as_deref(),
-            second.attempts
-        ),
-        (
-            Some("failed"),
-            Some("the user opted out before it was sent"),
-            Some(0)
-        ),
-        "withdrawn, never attempted"
-    );
+    assert_withdrawn(&app.log("wamid.SECOND").await);
     assert_eq!(app.log("wamid.STOP").await.status.as_deref(), Some("sent"));
     let sent = app.sent_messages().await;
     assert_eq!(sent.len(), 2, "the first notice and the confirmation");
@@ -609,11 +596,25 @@ async fn a_restarted_sqlite_box_does_not_wait_out_the_slots_of_the_one_that_died
     assert!(wait <= SignedDuration::from_millis(1_100), "{wait:?}");
 }
 
-/// Three users' notices queued on a number that sends one a second, and a
-/// sender round under way that holds them: the first goes at once, the
-/// others wait for their slots. Returns once the first has reached the
-/// Graph API.
-async fn three_notices_held_at_one_a_second() -> (TestApp, tokio::task::JoinHandle<usize>) {
+/// A notice that its user's STOP overtook: never attempted.
+fn assert_withdrawn(entry: &LogEntry) {
+    assert_eq!(
+        (
+            entry.status.as_deref(),
+            entry.error_title.as_deref(),
+            entry.attempts
+        ),
+        (
+            Some("failed"),
+            Some("the user opted out before it was sent"),
+            Some(0)
+        ),
+        "withdrawn, never attempted"
+    );
+}
+
+/// Three users' notices queued on a number that sends one a second.
+async fn three_notices_at_one_a_second() -> TestApp {
     let app = spawn_app_with(TestOptions {
         messages_per_second: 1,
         ..TestOptions::default()
@@ -621,20 +622,29 @@ async fn three_notices_held_at_one_a_second() -> (TestApp, tokio::task::JoinHand
     .await;
     graph_accepts_messages(&app.graph).await;
     for (from, id) in HELD {
-        assert_eq!(
-            app.post_webhook(&text_message(from, id, "Hi"))
-                .await
-                .status(),
-            200
-        );
+        let answer = app.post_webhook(&text_message(from, id, "Hi")).await;
+        assert_eq!(answer.status(), 200);
     }
-    let outbox = std::sync::Arc::clone(&app.outbox);
-    let round = tokio::spawn(async move { outbox.step(Timestamp::now()).await.unwrap() });
+    app
+}
+
+/// Waits until the first notice reaches the Graph API: the others then
+/// wait for their slots.
+async fn first_send(app: &TestApp) {
     let waited = std::time::Instant::now();
     while app.sent_messages().await.is_empty() {
         assert!(waited.elapsed().as_secs() < 10, "no notice was sent");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// The three notices, and a sender round under way that holds them, once
+/// the first has gone.
+async fn three_notices_held_at_one_a_second() -> (TestApp, tokio::task::JoinHandle<usize>) {
+    let app = three_notices_at_one_a_second().await;
+    let outbox = std::sync::Arc::clone(&app.outbox);
+    let round = tokio::spawn(async move { outbox.step(Timestamp::now()).await.unwrap() });
+    first_send(&app).await;
     (app, round)
 }
 
@@ -672,19 +682,7 @@ async fn a_stop_that_arrives_while_its_notice_waits_for_a_slot_keeps_it_unsent()
     app.post_webhook(&text_message(last_user, "wamid.HELDSTOP", "STOP"))
         .await;
     round.await.unwrap();
-    let withdrawn = app.log(last_id).await;
-    assert_eq!(
-        (
-            withdrawn.status.as_deref(),
-            withdrawn.error_title.as_deref(),
-            withdrawn.attempts
-        ),
-        (
-            Some("failed"),
-            Some("the user opted out before it was sent"),
-            Some(0)
-        )
-    );
+    assert_withdrawn(&app.log(last_id).await);
     let sent = app.sent_messages().await;
     assert_eq!(sent.len(), 2, "the first two users still get theirs");
     assert!(sent.iter().all(|message| message["to"] != last_user));
@@ -692,22 +690,10 @@ async fn a_stop_that_arrives_while_its_notice_waits_for_a_slot_keeps_it_unsent()
 
 #[tokio::test]
 async fn a_stopping_sender_gives_back_the_notices_waiting_for_their_slot_at_once() {
-    let app = spawn_app_with(TestOptions {
-        messages_per_second: 1,
-        ..TestOptions::default()
-    })
-    .await;
-    graph_accepts_messages(&app.graph).await;
-    for (from, id) in HELD {
-        app.post_webhook(&text_message(from, id, "Hi")).await;
-    }
+    let app = three_notices_at_one_a_second().await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(std::sync::Arc::clone(&app.outbox).run(stopped));
-    let waited = std::time::Instant::now();
-    while app.sent_messages().await.is_empty() {
-        assert!(waited.elapsed().as_secs() < 10, "no notice was sent");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    first_send(&app).await;
     let stopping = std::time::Instant::now();
     stop.send_replace(true);
     running.await.unwrap();
