@@ -91,6 +91,9 @@ pub struct Outbox {
     /// The numbers known to be paused (or `*`, all of them), as of the
     /// latest claim and this box's own pauses since.
     paused: Mutex<HashSet<String>>,
+    /// Rings when [`Self::paused`] is noted with a number in it, for the
+    /// notices waiting for their slot.
+    pauses_noted: Notify,
     /// Turns true when the sender stops: notices still waiting for their
     /// send slot go back to the queue at once, for another box to send.
     stopping: watch::Sender<bool>,
@@ -119,6 +122,7 @@ impl Outbox {
             per_window: usize::try_from(pace.messages_per_second.max(1)).unwrap_or(1),
             recent_sends: Mutex::new(HashMap::new()),
             paused: Mutex::new(HashSet::new()),
+            pauses_noted: Notify::new(),
             stopping: watch::Sender::new(false),
             wake: Arc::new(Notify::new()),
             metrics,
@@ -306,21 +310,18 @@ impl Outbox {
                 .finish(&notice, AttemptOutcome::DryRun { rendered }, now)
                 .await;
         };
-        if let Some(wait) = slot.map(|slot| slot.duration_since(Timestamp::now()))
-            && wait.is_positive()
+        if let Some(slot) = slot
+            && !self.wait_for_slot(&notice.phone_number_id, slot).await
         {
-            let mut stopping = self.stopping.subscribe();
-            let stopped = tokio::select! {
-                () = tokio::time::sleep(wait.unsigned_abs()) => false,
-                stopped = stopping.wait_for(|stopping| *stopping) => stopped.is_ok(),
-            };
-            if stopped {
-                return self.finish(&notice, AttemptOutcome::Requeue, now).await;
-            }
+            return self.finish(&notice, AttemptOutcome::Requeue, now).await;
         }
         // Held until the outcome is recorded. Never closed, so never Err.
         let _call = self.calls.acquire().await.ok();
         let ticket = self.keep_to_window(&notice.phone_number_id).await;
+        if *self.stopping.borrow() {
+            // It waited for a call to end: a stopping sender starts none.
+            return self.finish(&notice, AttemptOutcome::Requeue, now).await;
+        }
         if Timestamp::now() > now + LEASE - LEASE_MARGIN {
             // Boxes sharing the number's budget pushed this slot too far.
             tracing::warn!(
@@ -385,6 +386,37 @@ impl Outbox {
         self.finish(notice, withdrawn, now).await
     }
 
+    /// Waits for a notice's send slot. False when it must go back to the
+    /// queue first: the sender is stopping, or its number was paused
+    /// meanwhile (as this box learns it).
+    async fn wait_for_slot(&self, phone_number_id: &str, slot: Timestamp) -> bool {
+        let wait = slot.duration_since(Timestamp::now());
+        if !wait.is_positive() {
+            return true;
+        }
+        let until = tokio::time::Instant::now() + wait.unsigned_abs();
+        let mut stopping = self.stopping.subscribe();
+        loop {
+            let paused = self.pauses_noted.notified();
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => return true,
+                _ = stopping.wait_for(|stopping| *stopping) => return false,
+                () = paused => {
+                    if self.paused_here(phone_number_id) {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether this box knows the number, or all sending, to be paused.
+    fn paused_here(&self, phone_number_id: &str) -> bool {
+        self.paused
+            .lock()
+            .is_ok_and(|paused| paused.contains(ALL_NUMBERS) || paused.contains(phone_number_id))
+    }
+
     /// Whether the notice's number was paused, or its user opted out,
     /// since its claim at `claimed`.
     async fn held_since_claim(
@@ -392,9 +424,7 @@ impl Outbox {
         notice: &DueNotice,
         claimed: Timestamp,
     ) -> anyhow::Result<HeldNotice> {
-        let paused_here = self.paused.lock().is_ok_and(|paused| {
-            paused.contains(ALL_NUMBERS) || paused.contains(&notice.phone_number_id)
-        });
+        let paused_here = self.paused_here(&notice.phone_number_id);
         if Timestamp::now().duration_since(claimed) < RECHECK_AFTER {
             return Ok(HeldNotice {
                 paused: paused_here,
@@ -418,11 +448,15 @@ impl Outbox {
     }
 
     fn note_paused(&self, numbers: impl IntoIterator<Item = String>, only: bool) {
-        if let Ok(mut paused) = self.paused.lock() {
+        let any = self.paused.lock().is_ok_and(|mut paused| {
             if only {
                 paused.clear();
             }
             paused.extend(numbers);
+            !paused.is_empty()
+        });
+        if any {
+            self.pauses_noted.notify_waiters();
         }
     }
 

@@ -59,6 +59,8 @@ pub struct TestOptions {
     pub timezone: &'static str,
     /// `whatsapp.messages_per_second`.
     pub messages_per_second: u32,
+    /// `whatsapp.sends_in_flight`.
+    pub sends_in_flight: u32,
 }
 
 impl Default for TestOptions {
@@ -75,6 +77,7 @@ impl Default for TestOptions {
             test_recipients: vec![],
             timezone: "UTC",
             messages_per_second: 1000,
+            sends_in_flight: 16,
         }
     }
 }
@@ -108,6 +111,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     settings.whatsapp.graph_api_base = graph.uri();
     settings.whatsapp.phone_number_ids = options.phone_number_ids;
     settings.whatsapp.messages_per_second = options.messages_per_second;
+    settings.whatsapp.sends_in_flight = options.sends_in_flight;
     settings.whatsapp.test_recipients = options.test_recipients;
     settings.whatsapp.pair_spacing = options.pair_spacing.into();
     settings.campaign.deadline = Some(deadline_with_days_left(options.days_left).to_string());

@@ -741,6 +741,23 @@ fn logs_of_a_full_run_hold_no_phone_number_bsuid_or_secret_and_sigterm_stops_it(
     }
 }
 
+#[test]
+fn an_unreachable_postgresql_server_is_named_at_once() {
+    let started = std::time::Instant::now();
+    let output = sunset_with(
+        &["migrate"],
+        &[(
+            "SUNSET_SERVER__DATABASE_URL",
+            "postgres://sunset:secret@127.0.0.1:1/sunset",
+        )],
+    );
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("refused"), "{said}");
+    assert!(!said.contains("secret"), "{said}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
 #[tokio::test]
 async fn a_second_serve_on_one_sqlite_file_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();

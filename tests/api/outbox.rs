@@ -730,3 +730,88 @@ async fn a_retry_waits_its_backoff_from_the_end_of_a_slow_failed_call() {
         (Some("queued"), Some(1))
     );
 }
+
+#[tokio::test]
+async fn a_stopping_sender_starts_no_call_for_the_notices_waiting_for_one_to_end() {
+    let app = spawn_app_with(TestOptions {
+        sends_in_flight: 1,
+        ..TestOptions::default()
+    })
+    .await;
+    Mock::given(method("POST"))
+        .and(path_regex("/messages$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({
+                    "messaging_product": "whatsapp",
+                    "contacts": [{ "input": "15550000001", "wa_id": "15550000001" }],
+                    "messages": [{ "id": "wamid.SLOW" }],
+                }))
+                .set_delay(std::time::Duration::from_millis(1_500)),
+        )
+        .mount(&app.graph)
+        .await;
+    for (from, id) in HELD {
+        app.post_webhook(&text_message(from, id, "Hi")).await;
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(std::sync::Arc::clone(&app.outbox).run(stopped));
+    first_send(&app).await;
+    stop.send_replace(true);
+    running.await.unwrap();
+    assert_eq!(app.sent_messages().await.len(), 1, "no call after the stop");
+    let mut statuses = vec![];
+    for (_, id) in HELD {
+        let entry = app.log(id).await;
+        statuses.push((entry.status, entry.attempts));
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            (Some("queued".into()), Some(0)),
+            (Some("queued".into()), Some(0)),
+            (Some("sent".into()), Some(1)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_running_sender_gives_back_its_held_notices_soon_after_a_pause() {
+    let app = spawn_app_with(TestOptions {
+        messages_per_second: 1,
+        ..TestOptions::default()
+    })
+    .await;
+    graph_accepts_messages(&app.graph).await;
+    let users: Vec<(String, String)> = (0..6)
+        .map(|n| (format!("1555000010{n}"), format!("wamid.LATER{n}")))
+        .collect();
+    for (from, id) in &users {
+        app.post_webhook(&text_message(from, id, "Hi")).await;
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(std::sync::Arc::clone(&app.outbox).run(stopped));
+    first_send(&app).await;
+    app.store
+        .pause_number(&sunset::store::PausedNumber::operator_pause(
+            Timestamp::now(),
+        ))
+        .await
+        .unwrap();
+    // The last slot is 5 s away; the sender looks at the pauses every
+    // half second while it waits.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let mut queued = 0;
+    for (_, id) in &users {
+        let entry = app.log(id).await;
+        if entry.status.as_deref() == Some("queued") {
+            assert_eq!(entry.attempts, Some(0), "{id}");
+            queued += 1;
+        }
+    }
+    assert!(queued >= 4, "{queued} of 6 back in the queue");
+    stop.send_replace(true);
+    running.await.unwrap();
+    assert!(app.sent_messages().await.len() <= 2);
+}

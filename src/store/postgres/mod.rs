@@ -14,7 +14,8 @@ use super::{
 use crate::domain::message::InboundMessage;
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -92,6 +93,9 @@ impl PgStore {
     /// an advisory lock, so boxes starting together migrate once.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
+        // One connection first: the pool retries a refused one until its
+        // timeout (30 s), then says only that it timed out.
+        PgConnection::connect_with(&options).await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .connect_with(options)
