@@ -66,21 +66,21 @@ pub async fn install_published(
     store: &dyn Store,
     seen: Option<i64>,
 ) -> Option<i64> {
-    match newly_published(catalog, store, seen).await {
-        Some(published) => {
-            install(catalog, &published);
-            Some(published.id)
-        }
-        None => seen,
+    let mut seen = seen;
+    if let Some(published) = newly_published(catalog, store, &mut seen).await {
+        install(catalog, &published);
     }
+    seen
 }
 
 /// The newest published set, unless it is the one seen last or the one
 /// served already (the box started on it: the folder's refusal stands).
+/// Either way it is seen from then on, so a later edit of the folder
+/// stays in service.
 async fn newly_published(
     catalog: &LiveCatalog,
     store: &dyn Store,
-    seen: Option<i64>,
+    seen: &mut Option<i64>,
 ) -> Option<PublishedLocales> {
     let published = match store.latest_locales().await {
         Ok(published) => published?,
@@ -89,8 +89,11 @@ async fn newly_published(
             return None;
         }
     };
-    (Some(published.id) != seen && published.version != catalog.current().localizer.version())
-        .then_some(published)
+    if Some(published.id) == *seen {
+        return None;
+    }
+    *seen = Some(published.id);
+    (published.version != catalog.current().localizer.version()).then_some(published)
 }
 
 fn install(catalog: &LiveCatalog, published: &PublishedLocales) {
@@ -145,10 +148,7 @@ pub async fn watch(catalog: Arc<LiveCatalog>, store: Arc<dyn Store>, mut seen: O
         let now = read.as_ref().ok().map(|files| version_of(files));
         let edited = (now != folder).then_some(read);
         folder = now;
-        let published = newly_published(&catalog, store.as_ref(), seen).await;
-        if let Some(published) = &published {
-            seen = Some(published.id);
-        }
+        let published = newly_published(&catalog, store.as_ref(), &mut seen).await;
         // The newest change wins: when both changed since the last look,
         // the older goes in first.
         match (edited, published) {

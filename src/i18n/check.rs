@@ -2,7 +2,7 @@
 //! product team ships it, reported as `file:line: problem`.
 
 use super::bundle::{FUNCTIONS, PLURAL, plural_categories};
-use super::files::{folders_without_file, read_locale_files};
+use super::files::{FILE_NAME, folders_without_file, read_locale_files};
 use super::{
     LocaleFile, LocaleProblem, Localizer, NoticeArgs, PAGE_MESSAGES, REQUIRED_MESSAGES, message_id,
 };
@@ -65,7 +65,7 @@ pub fn checked_set(dir: &Path, sample: &NoticeArgs) -> (Vec<LocaleFile>, Vec<Loc
         folders_without_file(dir)
             .into_iter()
             .map(|folder| LocaleProblem {
-                file: folder.join(super::files::FILE_NAME),
+                file: folder.join(FILE_NAME),
                 line: 0,
                 problem: "missing: this locale folder has no sunset.ftl, so it is not served"
                     .into(),
@@ -294,7 +294,7 @@ fn compare_variables<'a>(files: &'a [Parsed]) -> Vec<LocaleProblem> {
             .and_then(|p| p.file.path.parent()?.parent())
             .unwrap_or(Path::new("."));
         return vec![LocaleProblem {
-            file: folder.join(REFERENCE_LOCALE).join(super::files::FILE_NAME),
+            file: folder.join(REFERENCE_LOCALE).join(FILE_NAME),
             line: 0,
             problem: "the reference locale en is missing".into(),
         }];
@@ -482,7 +482,6 @@ fn always_shown(pattern: &ast::Pattern<&str>) -> BTreeSet<String> {
         .collect()
 }
 
-/// The keys `PLURAL()` picks among: CLDR's categories.
 /// Why a selector would quietly pick its default variant where another was
 /// meant, if it would. Fluent compares a variable's text with the keys, so
 /// `{ $days -> [one] … }` never picks `[one]` for "1" (the count is text,
@@ -523,25 +522,23 @@ fn variant_key(variant: &ast::Variant<&str>) -> String {
 fn default_only_selectors(parsed: &Parsed) -> Vec<LocaleProblem> {
     let file = parsed.file;
     let mut problems = vec![];
-    let given = plural_categories(&file.tag);
+    // A tag without plural rules fails to load: nothing to compare here.
+    let given = plural_categories(&file.tag).unwrap_or_default();
+    let has = given.iter().copied().collect::<Vec<_>>().join(", ");
     for (id, uses) in &parsed.uses {
-        if let Some(given) = &given {
-            for key in uses
-                .plural_keys
-                .iter()
-                .filter(|key| !given.contains(key.as_str()))
-            {
-                let given: Vec<_> = given.iter().copied().collect();
-                problems.push(LocaleProblem {
-                    file: file.path.clone(),
-                    line: message_line(&file.source, id),
-                    problem: format!(
-                        "{id}: `[{key}]` under PLURAL() is never picked in {} (it has {})",
-                        file.tag,
-                        given.join(", ")
-                    ),
-                });
-            }
+        for key in uses
+            .plural_keys
+            .iter()
+            .filter(|key| !given.is_empty() && !given.contains(key.as_str()))
+        {
+            problems.push(LocaleProblem {
+                file: file.path.clone(),
+                line: message_line(&file.source, id),
+                problem: format!(
+                    "{id}: `[{key}]` under PLURAL() is never picked in {} (it has {has})",
+                    file.tag
+                ),
+            });
         }
         for problem in &uses.selector_problems {
             problems.push(LocaleProblem {

@@ -401,6 +401,24 @@ async fn a_box_whose_folder_is_broken_starts_on_the_published_set() {
     restarted.drain_outbox().await;
     let body = body_sent_to(&restarted, "15551234567").await;
     assert!(body.contains("is closing on WhatsApp"), "{body}");
+    // The folder mended: its set is served, and the published set it
+    // started on does not come back over it.
+    std::fs::write(
+        &en,
+        text.replace("is leaving WhatsApp", "is moving off WhatsApp"),
+    )
+    .unwrap();
+    let deadline = Timestamp::now() + SignedDuration::from_secs(10);
+    while restarted.catalog.current().localizer.version() == version {
+        assert!(
+            Timestamp::now() < deadline,
+            "the mended folder was not picked up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mended = restarted.catalog.current().localizer.version().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(4_500)).await;
+    assert_eq!(restarted.catalog.current().localizer.version(), mended);
 }
 
 #[tokio::test]
